@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 machine: npm packages (pinned by
+# package-lock.json) and, when running as root, the Debian tools the tests use.
+# Idempotent: does nothing that is already done. Quiet unless it installs something.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests and demo use: command to probe → package providing it.
+DEBIAN_TOOLS=(
+  "clang:clang"
+  "llvm-objdump:llvm"
+  "llvm-readelf:llvm"
+  "bpftool:bpftool"
+)
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  # node-gyp builds against the system's Node headers; never download them.
+  npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error
+fi
+
+missing=()
+for entry in "${DEBIAN_TOOLS[@]}"; do
+  cmd="${entry%%:*}"; pkg="${entry##*:}"
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: not root (or no apt-get): tests needing ${missing[*]} will be skipped by name" >&2
+  fi
+fi
