@@ -27,7 +27,7 @@ conformance: setup
 	$(NODE_RUN) test/conformance/run.ts --dir "$(CONFORMANCE_DIR)"
 
 bench: setup
-	@echo "no benchmarks yet"
+	@for f in bench/*/run.ts; do [ -e "$$f" ] || continue; echo "== $$f"; $(NODE_RUN) "$$f" || exit 1; done
 
 clean:
 	rm -rf node_modules .cache

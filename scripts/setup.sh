@@ -10,13 +10,25 @@ DEBIAN_TOOLS=(
   "clang:clang"
   "llvm-objdump:llvm"
   "llvm-readelf:llvm"
+  "llvm-mc:llvm"
   "bpftool:bpftool"
+  "cpio:cpio"
+  "gzip:gzip"
+  "bzip2:bzip2"
+  "xz:xz-utils"
+  "lzma:xz-utils"
+  "zstd:zstd"
+  "lz4:lz4"
+  "lzop:lzop"
 )
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm packages (npm ci)"
-  # node-gyp builds against the system's Node headers; never download them.
-  npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: installing npm packages (exact versions from package-lock.json)"
+  # Not `npm ci`: it insists that the lock lists every platform's optional binary package (biome's for
+  # Windows/macOS/musl), which the registry we install from does not carry. `npm install --no-save`
+  # installs the locked versions and leaves the lock alone. node-gyp builds against the system's Node
+  # headers (zstd-napi builds from source); never download them.
+  npm_config_nodedir=/usr npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 missing=()

@@ -2,7 +2,10 @@
  * The `ukibpf` subcommands. Each module exports `register(program)`; add a line here for a new one.
  */
 import type { Command } from 'commander';
+import { register as asm } from './asm.ts';
+import { register as disasm } from './disasm.ts';
+import { register as objdump } from './objdump.ts';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: readonly Register[] = [];
+export const COMMANDS: readonly Register[] = [asm, disasm, objdump];
