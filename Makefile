@@ -13,6 +13,7 @@ demo: setup
 
 test: setup typecheck lint
 	npx vitest run
+	@if [ -d "$(CONFORMANCE_DIR)/tests" ]; then $(MAKE) --no-print-directory conformance; else echo "conformance: skipped (no $(CONFORMANCE_DIR)/tests)"; fi
 
 typecheck:
 	npx tsc --noEmit -p .

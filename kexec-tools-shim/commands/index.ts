@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { register as asm } from './asm.ts';
 import { register as disasm } from './disasm.ts';
 import { register as objdump } from './objdump.ts';
+import { register as run } from './run.ts';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: readonly Register[] = [asm, disasm, objdump];
+export const COMMANDS: readonly Register[] = [asm, disasm, objdump, run];

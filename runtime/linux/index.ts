@@ -1,0 +1,4 @@
+export * from './bpf.ts';
+export * from './syscall.ts';
+export * from './uapi.ts';
+export * from './wrap.ts';
