@@ -20,6 +20,12 @@ DEBIAN_TOOLS=(
   "zstd:zstd"
   "lz4:lz4"
   "lzop:lzop"
+  "sbsign:sbsigntool"
+  "sbverify:sbsigntool"
+  "osslsigncode:osslsigncode"
+  "objdump:binutils"
+  "llvm-readobj:llvm"
+  "openssl:openssl"
 )
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -48,3 +54,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: not root (or no apt-get): tests needing ${missing[*]} will be skipped by name" >&2
   fi
 fi
+
+# Real Debian inputs (systemd-boot-efi stub, a signed kernel) for the format tests; offline is not fatal.
+scripts/fixtures.sh || echo "setup: Debian fixtures unavailable; tests needing them will be skipped by name" >&2

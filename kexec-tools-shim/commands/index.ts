@@ -4,9 +4,13 @@
 import type { Command } from 'commander';
 import { register as asm } from './asm.ts';
 import { register as disasm } from './disasm.ts';
+import { register as inject } from './inject.ts';
+import { register as inspect } from './inspect.ts';
 import { register as objdump } from './objdump.ts';
 import { register as run } from './run.ts';
+import { register as sign } from './sign.ts';
+import { register as verifySig } from './verify-sig.ts';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: readonly Register[] = [asm, disasm, objdump, run];
+export const COMMANDS: readonly Register[] = [asm, disasm, objdump, run, inject, sign, verifySig, inspect];
