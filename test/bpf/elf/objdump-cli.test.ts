@@ -5,43 +5,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeObject } from '../../../bpf/elf/index.ts';
-import { CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
+import { type CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { register } from '../../../kexec-tools-shim/commands/objdump.ts';
 import { CLANG_FIXTURES, compileFixture } from '../../support/clang.ts';
 import { missingTool } from '../../support/env.ts';
 import { sampleSpec } from './sample.ts';
+import { cliFailure, commandRunner } from '../../support/cli.ts';
 
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-const run = async (...args: string[]): Promise<string> => {
-  const program = new Command('ukibpf').exitOverride();
-  register(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'ukibpf', 'objdump', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-};
+const run = commandRunner(register, 'objdump');
 
-const failure = async (...args: string[]): Promise<CliError> => {
-  try {
-    await run(...args);
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('command succeeded');
-};
+const failure = (...args: string[]): Promise<CliError> => cliFailure(() => run(...args));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ukibpf-objdump-'));

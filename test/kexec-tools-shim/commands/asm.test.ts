@@ -1,41 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readObject } from '../../../bpf/elf/index.ts';
-import { CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
+import { type CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { detectSyntax, register } from '../../../kexec-tools-shim/commands/asm.ts';
+import { cliFailure, commandRunner } from '../../support/cli.ts';
 
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-/** Runs `ukibpf asm ...` in-process; returns what it printed. */
-const run = async (...args: string[]): Promise<string> => {
-  const program = new Command('ukibpf').exitOverride();
-  register(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'ukibpf', 'asm', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-};
+const run = commandRunner(register, 'asm');
 
-const failure = async (...args: string[]): Promise<CliError> => {
-  try {
-    await run(...args);
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('command succeeded');
-};
+const failure = (...args: string[]): Promise<CliError> => cliFailure(() => run(...args));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ukibpf-asm-'));

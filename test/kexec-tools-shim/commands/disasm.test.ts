@@ -2,33 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSlots } from '../../../bpf/isa/index.ts';
 import { CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { register } from '../../../kexec-tools-shim/commands/disasm.ts';
 import { clangFixtures, compileFixture } from '../../support/clang.ts';
 import { missingTool } from '../../support/env.ts';
+import { commandRunner } from '../../support/cli.ts';
 
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-/** Runs `ukibpf disasm ...` in-process; returns what it printed. */
-const run = async (...args: string[]): Promise<string> => {
-  const program = new Command('ukibpf').exitOverride();
-  register(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'ukibpf', 'disasm', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-};
+const run = commandRunner(register, 'disasm');
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ukibpf-disasm-'));
@@ -41,7 +26,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('ukibpf disasm', () => {
   it('prints raw bytes in the three syntaxes', async () => {
     expect(await run(path('p.bin'), '--syntax', 'ubpf')).toContain('jeq %r0, 0, +1');
-    expect(await run(path('p.bin'), '--syntax', 'log')).toContain('1:\t15 00 01 00 00 00 00 00\t(15) if r0 == 0x0 goto pc+1');
+    expect(await run(path('p.bin'), '--syntax', 'log')).toContain(
+      '1:\t15 00 01 00 00 00 00 00\t(15) if r0 == 0x0 goto pc+1',
+    );
     const json = JSON.parse(await run(path('p.bin'), '--json'));
     expect(json[0].insns.map((i: { text: string }) => i.text)).toEqual(['r0 = 7', 'if r0 == 0 goto +1', 'exit']);
   });

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPe, sectionData } from '../../../formats/pe/index.ts';
-import { CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
+import { type CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { register as inject } from '../../../kexec-tools-shim/commands/inject.ts';
 import { register as inspect } from '../../../kexec-tools-shim/commands/inspect.ts';
 import { register as sign } from '../../../kexec-tools-shim/commands/sign.ts';
@@ -13,6 +12,7 @@ import { register as verifySig } from '../../../kexec-tools-shim/commands/verify
 import { clangFixtures, compileFixture } from '../../support/clang.ts';
 import { missingTool } from '../../support/env.ts';
 import { missingFixture, readFixture, type TestKeys, testKeys } from '../../support/fixtures.ts';
+import { type CliRun, cliFailure, runCli } from '../../support/cli.ts';
 
 let dir: string;
 let keys: TestKeys;
@@ -20,34 +20,8 @@ let object: string;
 const path = (name: string): string => join(dir, name);
 const digest = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-/** Runs `ukibpf ...` in-process; returns what it printed and the exit code it set. */
-const run = async (...args: string[]): Promise<{ out: string; exitCode: number }> => {
-  const program = new Command('ukibpf').exitOverride();
-  for (const register of [inject, sign, verifySig, inspect]) register(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'ukibpf', ...args]);
-    return { out, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    process.exitCode = undefined;
-    spy.mockRestore();
-  }
-};
-
-const failure = async (...args: string[]): Promise<CliError> => {
-  try {
-    await run(...args);
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('command succeeded');
-};
+const run = (...args: string[]): Promise<CliRun> => runCli([inject, sign, verifySig, inspect], args);
+const failure = (...args: string[]): Promise<CliError> => cliFailure(() => run(...args));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ukibpf-image-cli-'));

@@ -2,43 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleUbpf } from '../../../bpf/asm/ubpf/index.ts';
 import { encode } from '../../../bpf/isa/index.ts';
-import { CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
+import { type CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { register } from '../../../kexec-tools-shim/commands/run.ts';
 import { missingTool } from '../../support/env.ts';
+import { cliFailure, commandRunner } from '../../support/cli.ts';
 
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-/** Runs `ukibpf run ...` in-process; returns what it printed. */
-const run = async (...args: string[]): Promise<string> => {
-  const program = new Command('ukibpf').exitOverride();
-  register(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'ukibpf', 'run', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-};
+const run = commandRunner(register, 'run');
 
-const failure = async (...args: string[]): Promise<CliError> => {
-  try {
-    await run(...args);
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('command succeeded');
-};
+const failure = (...args: string[]): Promise<CliError> => cliFailure(() => run(...args));
 
 const SUM =
   'mov %r0, 0\nmov %r3, 0\nloop:\nldxb %r4, [%r1]\nadd %r0, %r4\nadd %r1, 1\nadd %r3, 1\njlt %r3, %r2, loop\nexit\n';
