@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeObject } from '../../../bpf/elf/index.ts';
 import { type CliError, ExitCode } from '../../../kexec-tools-shim/cli/exit.ts';
 import { register } from '../../../kexec-tools-shim/commands/objdump.ts';
+import { sampleSpec } from '../../bpf/elf/sample.ts';
 import { CLANG_FIXTURES, compileFixture } from '../../support/clang.ts';
-import { missingTool } from '../../support/env.ts';
-import { sampleSpec } from './sample.ts';
 import { cliFailure, commandRunner } from '../../support/cli.ts';
+import { missingTool } from '../../support/env.ts';
 
 let dir: string;
 const path = (name: string): string => join(dir, name);
