@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { register as asm } from './asm.ts';
+import { register as compile } from './compile.ts';
 import { register as disasm } from './disasm.ts';
 import { register as inject } from './inject.ts';
 import { register as inspect } from './inspect.ts';
@@ -13,4 +14,4 @@ import { register as verifySig } from './verify-sig.ts';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: readonly Register[] = [asm, disasm, objdump, run, inject, sign, verifySig, inspect];
+export const COMMANDS: readonly Register[] = [asm, compile, disasm, objdump, run, inject, sign, verifySig, inspect];

@@ -1,0 +1,82 @@
+/**
+ * Helper intrinsics. Compiled, each is a `call` of the helper id bpf/abi defines; natively each calls
+ * the `HelperHost` the test or kernel model installed with `setHelperHost`. A helper the host does not
+ * implement throws `MissingHelperError` naming it: native mode never invents a result.
+ */
+import type { Bytes } from './bytes.ts';
+import type { i32, u32, u64 } from './ints.ts';
+
+/** The boot resources bpf_helper_carrier moves (bpf/abi BOOT_RESOURCES). */
+export type Resource = 'kernel' | 'initrd' | 'cmdline';
+
+/** bpf_helper_carrier's direction (bpf/abi CARRIER_DIR): IN copies kernel → buf, OUT replaces the resource. */
+export const IN = 0;
+export const OUT = 1;
+export type CarrierDir = typeof IN | typeof OUT;
+
+/**
+ * What native mode calls. Buffers are the program's own memory (views alias it), so a helper that
+ * writes into `buf` is seen by the program, as in the kernel. Results are what the helper returns in R0.
+ */
+export interface HelperHost {
+  carrier?(name: Resource, buf: Uint8Array | null, size: number, dir: CarrierDir): number;
+  decompress?(src: Uint8Array, dst: Uint8Array): number;
+  supplementInitrd?(dstDir: string, addon: Uint8Array): number;
+  ktimeGetNs?(): bigint;
+  getPrandomU32?(): number;
+}
+
+export class MissingHelperError extends Error {
+  readonly code = 'MISSING_HELPER';
+  readonly helper: string;
+  constructor(helper: string) {
+    super(`native helper ${helper} is not implemented by the installed HelperHost (call setHelperHost first)`);
+    this.helper = helper;
+  }
+}
+
+let host: HelperHost = {};
+
+/** Installs the helper models native runs call; returns the previous host. */
+export const setHelperHost = (h: HelperHost): HelperHost => {
+  const prev = host;
+  host = h;
+  return prev;
+};
+
+const need = <K extends keyof HelperHost>(key: K, helper: string): NonNullable<HelperHost[K]> => {
+  const fn = host[key];
+  if (fn === undefined) throw new MissingHelperError(helper);
+  return fn.bind(host) as NonNullable<HelperHost[K]>;
+};
+
+const checkedSize = (buf: Bytes, size: number, helper: string): Uint8Array => {
+  if (!Number.isSafeInteger(size) || size < 0 || size > buf.size) {
+    throw new RangeError(`${helper}: size ${size} outside the ${buf.size}-byte buffer`);
+  }
+  return buf.raw().subarray(0, size);
+};
+
+/**
+ * bpf_helper_carrier (id 212): moves `size` bytes of a boot resource into `buf` (IN) or replaces the
+ * resource with them (OUT). Returns bytes moved or -errno (sizes are at most 2^29: an i32).
+ */
+export const carrier = (name: Resource, buf: Bytes, size: u32, dir: CarrierDir): i32 =>
+  need('carrier', 'bpf_helper_carrier')(name, checkedSize(buf, size, 'carrier'), size, dir);
+
+/** bpf_helper_decompress (id 213): decompresses src[0..srcSize) into dst[0..dstSize). Bytes written or -errno. */
+export const decompress = (src: Bytes, srcSize: u32, dst: Bytes, dstSize: u32): i32 =>
+  need('decompress', 'bpf_helper_decompress')(
+    checkedSize(src, srcSize, 'decompress'),
+    checkedSize(dst, dstSize, 'decompress'),
+  );
+
+/** bpf_helper_supplement_initrd (id 214): verifies addon[0..size) and appends it under dstDir. 0 or -errno. */
+export const supplementInitrd = (dstDir: string, addon: Bytes, addonSize: u32): i32 =>
+  need('supplementInitrd', 'bpf_helper_supplement_initrd')(dstDir, checkedSize(addon, addonSize, 'supplementInitrd'));
+
+/** bpf_ktime_get_ns (id 5). */
+export const ktimeGetNs = (): u64 => need('ktimeGetNs', 'bpf_ktime_get_ns')();
+
+/** bpf_get_prandom_u32 (id 7). */
+export const getPrandomU32 = (): u32 => need('getPrandomU32', 'bpf_get_prandom_u32')();

@@ -1,0 +1,68 @@
+/** View accesses with the bounds checks the verifier needs (left out where the range proves them). */
+import type ts from 'typescript';
+import type { Loc } from '../ir/ir.ts';
+import { span, within } from '../ir/range.ts';
+import type { Cx } from './context.ts';
+import { addConst } from './expr.ts';
+import type { IntValue } from './values.ts';
+
+/** Where an access of `width` bytes at `off` in a view of `size` bytes goes: [reg + off]. */
+export interface Place {
+  readonly reg: number;
+  readonly off: number;
+}
+
+/**
+ * The address of [off, off + width) inside the view at `base` of `size` bytes. Emits a check that
+ * ends the program with its fault value when the range does not prove the access in bounds.
+ */
+export const placeAccess = (
+  cx: Cx,
+  base: number,
+  size: number,
+  off: IntValue,
+  width: number,
+  node: ts.Node,
+  loc: Loc,
+): Place | undefined => {
+  const limit = size - width;
+  if (off.reg === undefined && off.value !== undefined) {
+    if (off.value >= 0n && off.value <= BigInt(limit)) {
+      if (off.value <= 32767n) return { reg: base, off: Number(off.value) };
+      return { reg: addConst(cx, base, Number(off.value), loc), off: 0 };
+    }
+    // always out of bounds: the access always faults, as it does natively
+    cx.jump(cx.faultBlock(loc), loc);
+    return undefined;
+  }
+  if (off.big && !cx.checkRegister(off, node)) return undefined;
+  if (limit < 0) {
+    cx.jump(cx.faultBlock(loc), loc);
+    return undefined;
+  }
+  const reg = cx.toReg(off, loc);
+  if (!within(off.range, span(0n, BigInt(limit)))) {
+    const ok = cx.newBlock();
+    cx.terminate({ op: 'br', cond: 'jgt', a: reg, b: { imm: limit }, t: cx.faultBlock(loc).id, f: ok.id, loc });
+    cx.enter(ok);
+  }
+  const p = cx.reg();
+  cx.emit({ op: 'alu', alu: 'add', w: 64, dst: p, a: base, b: { reg }, loc });
+  return { reg: p, off: 0 };
+};
+
+/** A size argument checked into [min, max] (a fault outside), for helpers taking (buf, size). */
+export const checkedSize = (cx: Cx, v: IntValue, max: number, node: ts.Node, loc: Loc): IntValue | undefined => {
+  if (v.reg === undefined && v.value !== undefined) {
+    if (v.value >= 0n && v.value <= BigInt(max)) return v;
+    cx.jump(cx.faultBlock(loc), loc);
+    return undefined;
+  }
+  if (v.big && !cx.checkRegister(v, node)) return undefined;
+  if (within(v.range, span(0n, BigInt(max)))) return v;
+  const reg = cx.toReg(v, loc);
+  const ok = cx.newBlock();
+  cx.terminate({ op: 'br', cond: 'jgt', a: reg, b: { imm: max }, t: cx.faultBlock(loc).id, f: ok.id, loc });
+  cx.enter(ok);
+  return { kind: 'int', reg, range: span(v.range.lo < 0n ? 0n : v.range.lo, BigInt(max)), big: v.big };
+};

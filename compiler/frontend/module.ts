@@ -1,0 +1,161 @@
+/** Module-level declarations: maps, ring buffers, struct layouts, constants, functions and programs. */
+import ts from 'typescript';
+import { BPF_MAP_TYPE } from '../../bpf/abi/map-types.ts';
+import { isValidRingbufSize } from '../../bpf/abi/ringbuf.ts';
+import { type FieldDecl, layoutFields } from '../dsl/struct.ts';
+import type { Cx, ModuleInfo } from './context.ts';
+import { lowerExpr } from './expr.ts';
+import type { MapInfo } from './values.ts';
+
+export interface ProgramSource {
+  readonly name: string;
+  readonly section: string;
+  readonly license: string;
+  readonly fault: number;
+  readonly body: ts.ArrowFunction | ts.FunctionExpression;
+  readonly node: ts.Node;
+}
+
+/** Reads `{ a: 1, b: 'x' }` of literals. */
+const literalObject = (
+  cx: Cx,
+  e: ts.Expression | undefined,
+): Map<string, { node: ts.Node; value: string | number }> | undefined => {
+  if (e === undefined || !ts.isObjectLiteralExpression(e)) return undefined;
+  const out = new Map<string, { node: ts.Node; value: string | number }>();
+  for (const p of e.properties) {
+    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+      cx.error('NOT_CONSTANT', p, 'each property (write `name: literal`)');
+      continue;
+    }
+    const v = p.initializer;
+    if (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v))
+      out.set(p.name.text, { node: p, value: v.text });
+    else {
+      const x = lowerExpr(cx, v);
+      if (x.kind === 'int' && x.reg === undefined && x.value !== undefined)
+        out.set(p.name.text, { node: p, value: Number(x.value) });
+      else cx.error('NOT_CONSTANT', v, `\`${cx.text(v)}\``);
+    }
+  }
+  return out;
+};
+
+const numberProp = (
+  cx: Cx,
+  obj: Map<string, { node: ts.Node; value: string | number }>,
+  key: string,
+  at: ts.Node,
+  dflt?: number,
+): number => {
+  const p = obj.get(key);
+  if (p === undefined) {
+    if (dflt !== undefined) return dflt;
+    cx.error('BAD_DECL', at, `missing \`${key}\``);
+    return 0;
+  }
+  if (typeof p.value !== 'number') cx.error('BAD_DECL', p.node, `\`${key}\` must be a number`);
+  return Number(p.value);
+};
+
+const mapDecl = (
+  cx: Cx,
+  name: string,
+  kind: 'arrayMap' | 'hashMap' | 'ringbuf',
+  call: ts.CallExpression,
+): MapInfo | undefined => {
+  const obj = literalObject(cx, call.arguments[0]);
+  if (obj === undefined) {
+    cx.error('NOT_CONSTANT', call, 'the map definition (an object literal)');
+    return undefined;
+  }
+  if (kind === 'ringbuf') {
+    const size = numberProp(cx, obj, 'size', call);
+    if (!isValidRingbufSize(size))
+      cx.error('BAD_DECL', call, `ring buffer size ${size}: a power of two and a multiple of 4096`);
+    return { name, kind: 'ringbuf', type: BPF_MAP_TYPE.RINGBUF, keySize: 0, valueSize: 0, maxEntries: size };
+  }
+  const valueSize = numberProp(cx, obj, 'valueSize', call);
+  const maxEntries = numberProp(cx, obj, 'maxEntries', call);
+  if (valueSize < 1 || maxEntries < 1) cx.error('BAD_DECL', call, 'valueSize and maxEntries must be positive');
+  return kind === 'arrayMap'
+    ? { name, kind: 'array', type: BPF_MAP_TYPE.ARRAY, keySize: 4, valueSize, maxEntries }
+    : { name, kind: 'hash', type: BPF_MAP_TYPE.HASH, keySize: 4, valueSize, maxEntries };
+};
+
+/** Collects the module's declarations into `mod`; returns the programs. */
+export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
+  const programs: ProgramSource[] = [];
+  for (const s of cx.source.statements) {
+    if (ts.isImportDeclaration(s) || ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) continue;
+    if (ts.isFunctionDeclaration(s)) {
+      const sym = s.name === undefined ? undefined : cx.symbolOf(s.name);
+      if (sym !== undefined) mod.functions.set(sym, s);
+      continue;
+    }
+    if (!ts.isVariableStatement(s)) {
+      cx.error('UNSUPPORTED', s, `${ts.SyntaxKind[s.kind]} at module level`);
+      continue;
+    }
+    if (!(s.declarationList.flags & ts.NodeFlags.Const)) {
+      cx.error('UNSUPPORTED', s, 'a module-level `let` (use a map for state)');
+      continue;
+    }
+    for (const d of s.declarationList.declarations) {
+      const init = d.initializer;
+      const sym = ts.isIdentifier(d.name) ? cx.symbolOf(d.name) : undefined;
+      if (init === undefined || sym === undefined || !ts.isIdentifier(d.name)) {
+        cx.error('UNSUPPORTED', d, 'this declaration');
+        continue;
+      }
+      const name = d.name.text;
+      const callee =
+        ts.isCallExpression(init) && ts.isIdentifier(init.expression)
+          ? cx.dslName(cx.symbolOf(init.expression))
+          : undefined;
+      const call = init as ts.CallExpression;
+      if (callee === 'arrayMap' || callee === 'hashMap' || callee === 'ringbuf') {
+        const m = mapDecl(cx, name, callee, call);
+        if (m !== undefined) mod.maps.set(sym, m);
+      } else if (callee === 'struct') {
+        const arg = call.arguments[0];
+        const fields: Record<string, FieldDecl> = {};
+        const obj = literalObject(cx, arg);
+        for (const [k, v] of obj ?? []) fields[k] = v.value as FieldDecl;
+        const layout = layoutFields(fields);
+        const last = layout[layout.length - 1];
+        mod.structs.set(sym, {
+          kind: 'structdef',
+          fields: layout,
+          size: last === undefined ? 0 : last.offset + last.size,
+        });
+      } else if (callee === 'program') {
+        const obj = literalObject(cx, call.arguments[0]);
+        const body = call.arguments[1];
+        if (obj === undefined || body === undefined || !(ts.isArrowFunction(body) || ts.isFunctionExpression(body))) {
+          cx.error('BAD_DECL', call, 'program({ section, license }, (ctx) => ...) takes a literal and a function');
+          continue;
+        }
+        const str = (k: string): string => {
+          const v = obj.get(k);
+          if (typeof v?.value !== 'string')
+            cx.error('BAD_DECL', call.arguments[0] as ts.Node, `\`${k}\` must be a string literal`);
+          return String(v?.value ?? '');
+        };
+        programs.push({
+          name,
+          section: str('section'),
+          license: str('license'),
+          fault: numberProp(cx, obj, 'fault', call, 0),
+          body,
+          node: d,
+        });
+      } else {
+        const v = lowerExpr(cx, init);
+        if (v.kind === 'int' && v.reg === undefined) mod.consts.set(sym, v);
+        else if (v.kind !== 'error') cx.error('NOT_CONSTANT', init, `the module constant \`${name}\``);
+      }
+    }
+  }
+  return programs;
+};

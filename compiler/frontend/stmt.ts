@@ -1,0 +1,568 @@
+/**
+ * Statements: bindings, assignments, if/else, bounded `for` loops, break/continue, return, and the
+ * inlining of the file's functions. Ring-buffer records alive on each path are tracked here, so a
+ * record not submitted or discarded on some path is reported at compile time.
+ */
+import ts from 'typescript';
+import type { Block, Loc } from '../ir/ir.ts';
+import { INT_TYPES, isIntTypeName, type IntType, rangeOf, span } from '../ir/range.ts';
+import { binaryInt, constInt } from './arith.ts';
+import type { Cx, Frame } from './context.ts';
+import { compoundOp, expectInt, lowerCond, lowerExpr, nullTest } from './expr.ts';
+import { ERROR, type IntValue, type Ref, type Value } from './values.ts';
+
+/** Largest trip count a loop bound may allow (the verifier walks every iteration). */
+export const LOOP_LIMIT = 1 << 16;
+
+const typeOfAnnotation = (cx: Cx, t: ts.TypeNode | undefined): IntType | 'bool' | 'void' | undefined => {
+  if (t === undefined) return undefined;
+  const text = t.getText(cx.source);
+  if (isIntTypeName(text)) return INT_TYPES[text];
+  if (text === 'bool' || text === 'boolean') return 'bool';
+  if (text === 'void') return 'void';
+  return undefined;
+};
+
+const sameRefs = (a: ReadonlySet<Ref>, b: ReadonlySet<Ref>): boolean =>
+  a.size === b.size && [...a].every((r) => b.has(r));
+
+const reportLeaks = (cx: Cx, live: Iterable<Ref>, where: string): void => {
+  for (const r of live) cx.diags.error('RECORD_LEAK', r.start, r.end, r.name, where);
+};
+
+const lineOf = (cx: Cx, node: ts.Node): number => cx.loc(node).line;
+
+/** Stores an integer into a variable register. */
+const assignInt = (cx: Cx, reg: number, v: IntValue, loc: Loc): void => {
+  if (v.reg === undefined) cx.emit({ op: 'const', dst: reg, value: v.value ?? 0n, loc });
+  else if (v.reg !== reg) cx.emit({ op: 'mov', dst: reg, src: v.reg, loc });
+};
+
+const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean): void => {
+  const loc = cx.loc(d);
+  if (!ts.isIdentifier(d.name)) {
+    cx.error('UNSUPPORTED', d.name, 'destructuring');
+    return;
+  }
+  const sym = cx.symbolOf(d.name);
+  if (d.initializer === undefined || sym === undefined) {
+    cx.error('UNSUPPORTED', d, 'a declaration without an initializer');
+    return;
+  }
+  const ann = typeOfAnnotation(cx, d.type);
+  if (d.type !== undefined && ann === undefined && !isConst) {
+    cx.error('UNSUPPORTED', d.type, `the type ${d.type.getText(cx.source)} for a variable`);
+  }
+  const v = lowerExpr(cx, d.initializer);
+  const name = d.name.text;
+  if (v.kind === 'error') {
+    cx.bindings.set(sym, { kind: 'value', value: ERROR });
+    return;
+  }
+  if (v.kind === 'int') {
+    if (ann !== undefined && ann !== 'bool' && ann !== 'void') cx.checkFits(v, ann, d.initializer);
+    if (isConst) {
+      const fresh = v.reg === undefined || !ts.isIdentifier(d.initializer) ? v : { ...v, reg: copy(cx, v.reg, loc) };
+      cx.bindings.set(sym, { kind: 'value', value: fresh });
+      return;
+    }
+    if (ann === undefined || ann === 'bool' || ann === 'void') {
+      cx.error('NEEDS_TYPE', d.name, name);
+      cx.bindings.set(sym, { kind: 'value', value: ERROR });
+      return;
+    }
+    const reg = cx.reg();
+    assignInt(cx, reg, v, loc);
+    cx.bindings.set(sym, { kind: 'var', reg, type: ann, range: rangeOf(ann), name });
+    return;
+  }
+  if (v.kind === 'bool') {
+    if (isConst && v.reg === undefined) {
+      cx.bindings.set(sym, { kind: 'value', value: v });
+      return;
+    }
+    const reg = cx.reg();
+    cx.emit(
+      v.reg === undefined
+        ? { op: 'const', dst: reg, value: v.value ? 1n : 0n, loc }
+        : { op: 'mov', dst: reg, src: v.reg, loc },
+    );
+    cx.bindings.set(sym, isConst ? { kind: 'value', value: { kind: 'bool', reg } } : { kind: 'boolvar', reg, name });
+    return;
+  }
+  if (v.kind === 'ptr' || v.kind === 'struct') {
+    if (!isConst) cx.error('UNSUPPORTED', d, 'a `let` view (views are `const`)');
+    cx.bindings.set(sym, { kind: 'value', value: v });
+    return;
+  }
+  cx.error('UNSUPPORTED', d.initializer, `\`${cx.text(d.initializer)}\` as a value`);
+  cx.bindings.set(sym, { kind: 'value', value: ERROR });
+};
+
+const copy = (cx: Cx, src: number, loc: Loc): number => {
+  const dst = cx.reg();
+  cx.emit({ op: 'mov', dst, src, loc });
+  return dst;
+};
+
+/** `x = e`, `x op= e`, `x++`: `value` computes the new value from the old one. */
+const lowerAssign = (
+  cx: Cx,
+  target: ts.Expression,
+  node: ts.Node,
+  value: (old: Value) => Value,
+  expr: string,
+): void => {
+  const loc = cx.loc(node);
+  if (!ts.isIdentifier(target)) {
+    cx.error('UNSUPPORTED', target, 'assignment to anything but a local variable (use the view setters)');
+    return;
+  }
+  const sym = cx.symbolOf(target);
+  const b = sym === undefined ? undefined : cx.bindings.get(sym);
+  if (sym === undefined || b === undefined) {
+    cx.error('UNSUPPORTED', target, `assignment to \`${target.text}\``);
+    return;
+  }
+  if (cx.loopVars.has(sym)) {
+    cx.error('LOOP_VAR_ASSIGNED', node, target.text);
+    return;
+  }
+  if (b.kind === 'var') {
+    const v = value({ kind: 'int', reg: b.reg, range: b.range, big: b.type.big });
+    if (v.kind === 'error') return;
+    const i = expectInt(cx, v, node);
+    if (i === undefined || !cx.checkFits(i, b.type, node, expr)) return;
+    assignInt(cx, b.reg, i, loc);
+    return;
+  }
+  if (b.kind === 'boolvar') {
+    const v = value({ kind: 'bool', reg: b.reg });
+    if (v.kind === 'bool')
+      cx.emit(
+        v.reg === undefined
+          ? { op: 'const', dst: b.reg, value: v.value ? 1n : 0n, loc }
+          : { op: 'mov', dst: b.reg, src: v.reg, loc },
+      );
+    else if (v.kind !== 'error') cx.error('TYPE_ERROR', node, 'a boolean variable takes a boolean');
+    return;
+  }
+  cx.error('UNSUPPORTED', target, `assignment to the constant \`${target.text}\``);
+};
+
+const binaryWith =
+  (cx: Cx, op: string, rhs: () => Value, node: ts.Node) =>
+  (old: Value): Value => {
+    const r = rhs();
+    if (old.kind !== 'int' || r.kind !== 'int')
+      return r.kind === 'error' ? r : cx.error('TYPE_ERROR', node, `${op} needs integers`);
+    return binaryInt(cx, op, old, r, node, cx.loc(node));
+  };
+
+const lowerExpressionStatement = (cx: Cx, e: ts.Expression): void => {
+  if (ts.isBinaryExpression(e)) {
+    const k = e.operatorToken.kind;
+    if (k === ts.SyntaxKind.EqualsToken) {
+      lowerAssign(cx, e.left, e, () => lowerExpr(cx, e.right), cx.text(e.right));
+      return;
+    }
+    const op = compoundOp(k);
+    const lhs = cx.text(e.left);
+    if (op !== undefined) {
+      lowerAssign(
+        cx,
+        e.left,
+        e,
+        binaryWith(cx, op, () => lowerExpr(cx, e.right), e),
+        `${lhs} ${op} ${cx.text(e.right)}`,
+      );
+      return;
+    }
+  }
+  if (
+    (ts.isPostfixUnaryExpression(e) || ts.isPrefixUnaryExpression(e)) &&
+    (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)
+  ) {
+    const op = e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-';
+    lowerAssign(
+      cx,
+      e.operand,
+      e,
+      binaryWith(cx, op, () => constInt(1n, false), e),
+      `${cx.text(e.operand)} ${op} 1`,
+    );
+    return;
+  }
+  lowerExpr(cx, e);
+};
+
+/** The refs a null test kills on the branch where the view is null. */
+const nullRefs = (cx: Cx, sym: ts.Symbol): Ref | undefined => {
+  const b = cx.bindings.get(sym);
+  return b?.kind === 'value' && b.value.kind === 'ptr' ? b.value.ref : undefined;
+};
+
+const lowerIf = (cx: Cx, s: ts.IfStatement): void => {
+  const loc = cx.loc(s);
+  const t = cx.newBlock();
+  const f = cx.newBlock();
+  const join = cx.newBlock();
+  const nt = nullTest(cx, s.expression);
+  const nullRef = nt === undefined ? undefined : nullRefs(cx, nt.sym);
+  lowerCond(cx, s.expression, t, s.elseStatement ? f : join);
+  const before = new Set(cx.live);
+  const arm = (b: Block, stmt: ts.Statement | undefined, nullSide: boolean): { reach: boolean; live: Set<Ref> } => {
+    cx.enter(b);
+    cx.live = new Set(before);
+    if (nullRef !== undefined && nullSide) cx.live.delete(nullRef);
+    if (stmt !== undefined) lowerStatement(cx, stmt);
+    const out = { reach: cx.reachable, live: cx.live };
+    cx.jump(join, loc);
+    return out;
+  };
+  const a = arm(t, s.thenStatement, nt?.whenNull === true);
+  let b: { reach: boolean; live: Set<Ref> };
+  if (s.elseStatement) b = arm(f, s.elseStatement, nt?.whenNull === false);
+  else {
+    // the false edge goes straight to join; f is unused
+    const live = new Set(before);
+    if (nullRef !== undefined && nt?.whenNull === false) live.delete(nullRef);
+    b = { reach: true, live };
+    f.term = { op: 'jmp', target: join.id, loc };
+  }
+  cx.enter(join);
+  if (a.reach && b.reach && !sameRefs(a.live, b.live)) {
+    reportLeaks(
+      cx,
+      [...a.live].filter((r) => !b.live.has(r)).concat([...b.live].filter((r) => !a.live.has(r))),
+      `the path that skips the if at line ${lineOf(cx, s)}`,
+    );
+  }
+  cx.live = a.reach ? a.live : b.live;
+  if (!a.reach && !b.reach) cx.reachable = false;
+};
+
+const conjuncts = (e: ts.Expression): ts.Expression[] => {
+  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  return ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken
+    ? [...conjuncts(e.left), ...conjuncts(e.right)]
+    : [e];
+};
+
+/** `for (let i: T = init; i < E [&& ...]; i++ | i += k)`: the only loop form, bounded by E's range. */
+const lowerFor = (cx: Cx, s: ts.ForStatement): void => {
+  const loc = cx.loc(s);
+  const init = s.initializer;
+  const decl =
+    init !== undefined && ts.isVariableDeclarationList(init) && init.declarations.length === 1
+      ? init.declarations[0]
+      : undefined;
+  if (
+    decl === undefined ||
+    !ts.isIdentifier(decl.name) ||
+    (init as ts.VariableDeclarationList).flags & ts.NodeFlags.Const
+  ) {
+    cx.error('UNBOUNDED_LOOP', s, 'the loop must declare one counter: `let i: u32 = 0`');
+    return;
+  }
+  lowerVarDecl(cx, decl, false);
+  const sym = cx.symbolOf(decl.name);
+  const b = sym === undefined ? undefined : cx.bindings.get(sym);
+  if (sym === undefined || b?.kind !== 'var') return;
+  const initRange =
+    decl.initializer === undefined
+      ? b.range
+      : (() => {
+          const v = cx.bindings.get(sym);
+          return v?.kind === 'var' ? v.range : b.range;
+        })();
+  // the step: i++, ++i or i += k with a constant k > 0
+  let step: bigint | undefined;
+  const inc = s.incrementor;
+  if (
+    inc !== undefined &&
+    (ts.isPostfixUnaryExpression(inc) || ts.isPrefixUnaryExpression(inc)) &&
+    inc.operator === ts.SyntaxKind.PlusPlusToken &&
+    ts.isIdentifier(inc.operand) &&
+    cx.symbolOf(inc.operand) === sym
+  )
+    step = 1n;
+  if (
+    inc !== undefined &&
+    ts.isBinaryExpression(inc) &&
+    inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken &&
+    ts.isIdentifier(inc.left) &&
+    cx.symbolOf(inc.left) === sym &&
+    ts.isNumericLiteral(inc.right)
+  )
+    step = BigInt(inc.right.text);
+  if (step === undefined || step <= 0n) {
+    cx.error('UNBOUNDED_LOOP', inc ?? s, `the update must increase \`${decl.name.text}\` by a constant`);
+    return;
+  }
+  const startLo = initRange.lo;
+  const header = cx.newBlock();
+  const body = cx.newBlock();
+  const cont = cx.newBlock();
+  const exit = cx.newBlock();
+  cx.jump(header, loc);
+  cx.enter(header);
+  const parts = s.condition === undefined ? [] : conjuncts(s.condition);
+  let bound: bigint | undefined;
+  for (const c of parts) {
+    const next = cx.newBlock();
+    const isBound =
+      bound === undefined &&
+      ts.isBinaryExpression(c) &&
+      ts.isIdentifier(c.left) &&
+      cx.symbolOf(c.left) === sym &&
+      (c.operatorToken.kind === ts.SyntaxKind.LessThanToken ||
+        c.operatorToken.kind === ts.SyntaxKind.LessThanEqualsToken);
+    if (isBound) {
+      const e = lowerExpr(cx, (c as ts.BinaryExpression).right);
+      const lim = e.kind === 'int' ? e : undefined;
+      if (lim !== undefined && lim.range.hi - startLo <= BigInt(LOOP_LIMIT) * step && lim.range.lo >= 0n) {
+        const le = (c as ts.BinaryExpression).operatorToken.kind === ts.SyntaxKind.LessThanEqualsToken;
+        bound = le ? lim.range.hi : lim.range.hi - 1n;
+        cx.terminate({
+          op: 'br',
+          cond: le ? 'jle' : 'jlt',
+          a: b.reg,
+          b: cx.operand(lim, loc),
+          t: next.id,
+          f: exit.id,
+          loc,
+        });
+        cx.enter(next);
+        continue;
+      }
+      if (lim !== undefined) {
+        cx.error(
+          'UNBOUNDED_LOOP',
+          c,
+          `the limit \`${cx.text((c as ts.BinaryExpression).right)}\` may be up to ${lim.range.hi} (at most ${LOOP_LIMIT} iterations are allowed)`,
+        );
+        return;
+      }
+    }
+    lowerCond(cx, c, next, exit);
+    cx.enter(next);
+  }
+  if (bound === undefined) {
+    cx.error('UNBOUNDED_LOOP', s.condition ?? s, `no \`${decl.name.text} < N\` condition bounds the loop`);
+    return;
+  }
+  cx.jump(body, loc);
+  const typeRange = rangeOf(b.type);
+  b.range = span(startLo, bound);
+  if (bound + step > typeRange.hi)
+    cx.error(
+      'RANGE',
+      inc as ts.Node,
+      `\`${cx.text(inc as ts.Node)}\``,
+      `..${bound + step}`,
+      b.type.name,
+      'a smaller limit',
+    );
+  const liveAtEntry = new Set(cx.live);
+  cx.enter(body);
+  cx.loops.push({ brk: exit, cont, live: liveAtEntry });
+  cx.loopVars.add(sym);
+  lowerStatement(cx, s.statement);
+  cx.loopVars.delete(sym);
+  cx.loops.pop();
+  if (cx.reachable && !sameRefs(cx.live, liveAtEntry))
+    reportLeaks(
+      cx,
+      [...cx.live].filter((r) => !liveAtEntry.has(r)),
+      `the next iteration of the loop at line ${lineOf(cx, s)}`,
+    );
+  cx.jump(cont, loc);
+  cx.enter(cont);
+  cx.live = new Set(liveAtEntry);
+  const next = cx.reg();
+  cx.emit({
+    op: 'alu',
+    alu: 'add',
+    w: bound + step <= 0xffffffffn && startLo >= 0n ? 32 : 64,
+    dst: next,
+    a: b.reg,
+    b: { imm: Number(step) },
+    loc,
+  });
+  cx.emit({ op: 'mov', dst: b.reg, src: next, loc });
+  cx.jump(header, loc);
+  cx.enter(exit);
+  b.range = span(startLo, bound + step);
+};
+
+const lowerReturn = (cx: Cx, s: ts.ReturnStatement): void => {
+  const loc = cx.loc(s);
+  const frame = cx.frames[cx.frames.length - 1] as Frame;
+  let value: IntValue | Value | undefined;
+  if (s.expression !== undefined) value = lowerExpr(cx, s.expression);
+  if (!cx.reachable) return;
+  if (cx.live.size > 0 && frame.exit === undefined) reportLeaks(cx, cx.live, `the return at line ${lineOf(cx, s)}`);
+  if (frame.returns === 'void') {
+    if (frame.exit !== undefined) cx.jump(frame.exit, loc);
+    return;
+  }
+  if (value === undefined || value.kind === 'error') {
+    if (value === undefined) cx.error('TYPE_ERROR', s, `return a value from ${frame.name}`);
+    cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
+    return;
+  }
+  if (frame.returns === 'bool') {
+    if (value.kind !== 'bool') cx.error('TYPE_ERROR', s, 'return a boolean');
+    else if (frame.result !== undefined)
+      cx.emit(
+        value.reg === undefined
+          ? { op: 'const', dst: frame.result, value: value.value ? 1n : 0n, loc }
+          : { op: 'mov', dst: frame.result, src: value.reg, loc },
+      );
+    if (frame.exit !== undefined) cx.jump(frame.exit, loc);
+    return;
+  }
+  const i = expectInt(cx, value, s.expression as ts.Node);
+  if (i === undefined || !cx.checkFits(i, frame.returns, s.expression as ts.Node)) {
+    cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
+    return;
+  }
+  if (frame.exit === undefined) {
+    cx.terminate({ op: 'ret', value: cx.operand(i, loc), loc });
+    return;
+  }
+  assignInt(cx, frame.result as number, i, loc);
+  cx.jump(frame.exit, loc);
+};
+
+export const lowerStatement = (cx: Cx, s: ts.Statement): void => {
+  if (!cx.reachable) return;
+  switch (s.kind) {
+    case ts.SyntaxKind.Block:
+      for (const x of (s as ts.Block).statements) lowerStatement(cx, x);
+      return;
+    case ts.SyntaxKind.VariableStatement: {
+      const list = (s as ts.VariableStatement).declarationList;
+      for (const d of list.declarations) lowerVarDecl(cx, d, (list.flags & ts.NodeFlags.Const) !== 0);
+      return;
+    }
+    case ts.SyntaxKind.ExpressionStatement: {
+      lowerExpressionStatement(cx, (s as ts.ExpressionStatement).expression);
+      return;
+    }
+    case ts.SyntaxKind.IfStatement: {
+      lowerIf(cx, s as ts.IfStatement);
+      return;
+    }
+    case ts.SyntaxKind.ForStatement: {
+      lowerFor(cx, s as ts.ForStatement);
+      return;
+    }
+    case ts.SyntaxKind.ReturnStatement: {
+      lowerReturn(cx, s as ts.ReturnStatement);
+      return;
+    }
+    case ts.SyntaxKind.BreakStatement:
+    case ts.SyntaxKind.ContinueStatement: {
+      if ((s as ts.BreakStatement).label !== undefined) {
+        cx.error('UNSUPPORTED', s, 'a labelled break or continue');
+        return;
+      }
+      const loop = cx.loops[cx.loops.length - 1];
+      if (loop === undefined) return void cx.error('UNSUPPORTED', s, 'break/continue outside a loop');
+      if (!sameRefs(cx.live, loop.live))
+        reportLeaks(
+          cx,
+          [...cx.live].filter((r) => !loop.live.has(r)),
+          `the ${s.kind === ts.SyntaxKind.BreakStatement ? 'break' : 'continue'} at line ${lineOf(cx, s)}`,
+        );
+      cx.jump(s.kind === ts.SyntaxKind.BreakStatement ? loop.brk : loop.cont, cx.loc(s));
+      return;
+    }
+    case ts.SyntaxKind.WhileStatement:
+    case ts.SyntaxKind.DoStatement:
+      cx.error(
+        'UNBOUNDED_LOOP',
+        s,
+        `a ${s.kind === ts.SyntaxKind.WhileStatement ? 'while' : 'do-while'} loop has no counter the compiler can bound`,
+      );
+      return;
+    case ts.SyntaxKind.EmptyStatement:
+      return;
+    default:
+      cx.error('UNSUPPORTED', s, `${ts.SyntaxKind[s.kind]}`);
+  }
+};
+
+/** Inlines a call of one of the file's functions. */
+export const inlineCall = (cx: Cx, fn: ts.FunctionDeclaration, node: ts.CallExpression, loc: Loc): Value => {
+  const name = fn.name?.text ?? 'function';
+  if (cx.inlining.has(fn)) return cx.error('RECURSION', node, name);
+  const returns = typeOfAnnotation(cx, fn.type);
+  if (returns === undefined) return cx.error('NEEDS_TYPE', fn.type ?? fn.name ?? fn, `${name}'s return`);
+  if (fn.body === undefined) return cx.error('UNSUPPORTED', fn, 'a function without a body');
+  const assigned = new Set<ts.Symbol>();
+  const scan = (n: ts.Node): void => {
+    if (
+      ts.isBinaryExpression(n) &&
+      n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      n.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+      ts.isIdentifier(n.left)
+    ) {
+      const s = cx.symbolOf(n.left);
+      if (s) assigned.add(s);
+    }
+    if ((ts.isPostfixUnaryExpression(n) || ts.isPrefixUnaryExpression(n)) && ts.isIdentifier(n.operand)) {
+      const s = cx.symbolOf(n.operand);
+      if (s) assigned.add(s);
+    }
+    n.forEachChild(scan);
+  };
+  scan(fn.body);
+  const saved: [ts.Symbol, import('./values.ts').Binding | undefined][] = [];
+  for (const [i, p] of fn.parameters.entries()) {
+    const arg = node.arguments[i];
+    const sym = ts.isIdentifier(p.name) ? cx.symbolOf(p.name) : undefined;
+    if (arg === undefined || sym === undefined) {
+      cx.error('UNSUPPORTED', p, 'this parameter (pass every argument; no destructuring)');
+      continue;
+    }
+    const v = lowerExpr(cx, arg);
+    saved.push([sym, cx.bindings.get(sym)]);
+    const t = typeOfAnnotation(cx, p.type);
+    if (v.kind === 'int' && t !== undefined && t !== 'bool' && t !== 'void') {
+      cx.checkFits(v, t, arg);
+      if (assigned.has(sym)) {
+        const reg = cx.reg();
+        assignInt(cx, reg, v, loc);
+        cx.bindings.set(sym, { kind: 'var', reg, type: t, range: rangeOf(t), name: p.name.getText(cx.source) });
+      } else
+        cx.bindings.set(sym, {
+          kind: 'value',
+          value: v.reg !== undefined && ts.isIdentifier(arg) ? { ...v, reg: copy(cx, v.reg, loc) } : v,
+        });
+    } else if (v.kind === 'int') {
+      cx.error('NEEDS_TYPE', p, p.name.getText(cx.source));
+    } else cx.bindings.set(sym, { kind: 'value', value: v });
+  }
+  const exit = cx.newBlock();
+  const result = returns === 'void' ? undefined : cx.reg();
+  cx.frames.push({ name, exit, result, returns });
+  cx.inlining.add(fn);
+  for (const st of fn.body.statements) lowerStatement(cx, st);
+  cx.inlining.delete(fn);
+  cx.frames.pop();
+  if (cx.reachable) {
+    if (returns !== 'void') cx.error('TYPE_ERROR', fn.name ?? fn, `${name} can end without returning a value`);
+    cx.jump(exit, loc);
+  }
+  for (const [sym, b] of saved) {
+    if (b === undefined) cx.bindings.delete(sym);
+    else cx.bindings.set(sym, b);
+  }
+  cx.enter(exit);
+  if (result === undefined) return { kind: 'void' };
+  if (returns === 'bool') return { kind: 'bool', reg: result };
+  return { kind: 'int', reg: result, range: rangeOf(returns as IntType), big: (returns as IntType).big };
+};

@@ -1,0 +1,123 @@
+/**
+ * What the compiler writes: a BPF ELF object (bpf/elf: programs, license, BTF maps, .rodata, line_info
+ * with the TypeScript lines), raw instructions, an annotated listing, and the linked form the
+ * verifier and the VM load (map references as lddw map_idx / map_idx_value).
+ */
+import { BPF_MAP_TYPE } from '../bpf/abi/map-types.ts';
+import { llvmInsnText } from '../bpf/asm/llvm/index.ts';
+import { type BpfObjectSpec, type LineSpec, writeObject } from '../bpf/elf/index.ts';
+import { encode, type Insn, LdImmSrc, lddw, slotIndex } from '../bpf/isa/index.ts';
+import type { CompiledProgram, CompileOutput } from './compile.ts';
+
+/** BPF_F_RDONLY_PROG: .rodata is read-only for programs (libbpf creates it so). */
+const BPF_F_RDONLY_PROG = 0x80;
+
+const lineSpecs = (out: CompileOutput, p: CompiledProgram): LineSpec[] => {
+  const lines: LineSpec[] = [];
+  let last = -1;
+  p.locs.forEach((loc, insn) => {
+    if (loc === undefined || loc.line === last) return;
+    last = loc.line;
+    lines.push({ insn, line: loc.line, col: loc.col, text: out.lines[loc.line - 1] ?? '' });
+  });
+  return lines;
+};
+
+export const objectSpec = (out: CompileOutput): BpfObjectSpec => ({
+  programs: out.programs.map((p) => ({
+    name: p.name,
+    section: p.section,
+    insns: p.insns,
+    relocations: p.relocs.map((r) => ({ insn: r.insn, symbol: r.symbol, ...(r.section ? { section: true } : {}) })),
+    lines: lineSpecs(out, p),
+    returns: 'int' as const,
+  })),
+  maps: out.maps.map((m) => ({
+    name: m.name,
+    type: m.type,
+    maxEntries: m.maxEntries,
+    ...(m.kind === 'ringbuf' ? {} : { keySize: m.keySize, valueSize: m.valueSize }),
+  })),
+  data: out.rodata.length > 0 ? [{ name: '.rodata', bytes: out.rodata }] : [],
+  license: out.license,
+  sourceFile: out.file,
+});
+
+export const writeElf = (out: CompileOutput): Uint8Array => writeObject(objectSpec(out));
+
+export const rawBytes = (p: CompiledProgram): Uint8Array => encode(p.insns);
+
+/** The listing: source lines as comments above the instructions they produced. */
+export const listing = (out: CompileOutput): string => {
+  const text: string[] = [];
+  for (const p of out.programs) {
+    text.push(`${p.name}:  ; section ${p.section}, ${p.insns.length} insns, stack ${p.stackSize} bytes`);
+    const { pcs } = slotIndex(p.insns);
+    let last = -1;
+    p.insns.forEach((insn, i) => {
+      const loc = p.locs[i];
+      if (loc !== undefined && loc.line !== last) {
+        last = loc.line;
+        text.push(`; ${loc.line}: ${(out.lines[loc.line - 1] ?? '').trim()}`);
+      }
+      const reloc = p.relocs.find((r) => r.insn === i);
+      const pc = pcs[i] as number;
+      text.push(`${String(pc).padStart(5)}: ${llvmInsnText(insn, pc)}${reloc ? `  ; ${reloc.symbol}` : ''}`);
+    });
+    text.push('');
+  }
+  return text.join('\n');
+};
+
+/** A map as a loader creates it: the file's maps, then `.rodata` (read-only, frozen, with contents). */
+export interface LinkedMap {
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+  readonly frozen?: boolean;
+  readonly data?: Uint8Array;
+}
+
+export const linkedMaps = (out: CompileOutput): LinkedMap[] => [
+  ...out.maps.map((m) => ({
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+  })),
+  ...(out.rodata.length > 0
+    ? [
+        {
+          name: '.rodata',
+          type: BPF_MAP_TYPE.ARRAY,
+          keySize: 4,
+          valueSize: out.rodata.length,
+          maxEntries: 1,
+          flags: BPF_F_RDONLY_PROG,
+          frozen: true,
+          data: out.rodata,
+        },
+      ]
+    : []),
+];
+
+/** Instructions with relocations resolved to map indexes into `linkedMaps(out)`. */
+export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
+  const maps = linkedMaps(out);
+  const insns = [...p.insns];
+  for (const r of p.relocs) {
+    const i = insns[r.insn] as Insn;
+    if (r.section) {
+      const idx = maps.findIndex((m) => m.name === '.rodata');
+      insns[r.insn] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX_VALUE), imm: idx, imm2: i.imm };
+    } else {
+      const idx = maps.findIndex((m) => m.name === r.symbol);
+      insns[r.insn] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX), imm: idx };
+    }
+  }
+  return insns;
+};
