@@ -3,6 +3,8 @@
  */
 import type { Command } from 'commander';
 import { register as asm } from './asm.ts';
+import { register as build } from './build.ts';
+import { register as buildAddon } from './build-addon.ts';
 import { register as compile } from './compile.ts';
 import { register as disasm } from './disasm.ts';
 import { register as inject } from './inject.ts';
@@ -14,4 +16,16 @@ import { register as verifySig } from './verify-sig.ts';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: readonly Register[] = [asm, compile, disasm, objdump, run, inject, sign, verifySig, inspect];
+export const COMMANDS: readonly Register[] = [
+  asm,
+  compile,
+  disasm,
+  objdump,
+  run,
+  inject,
+  sign,
+  verifySig,
+  inspect,
+  build,
+  buildAddon,
+];
