@@ -14,6 +14,7 @@ export * from './helpers.ts';
 export * from './hooks.ts';
 export * from './kfuncs.ts';
 export * from './linux-helpers.ts';
+export * from './map-flags.ts';
 export * from './map-types.ts';
 export * from './prog-types.ts';
 export * from './proposed-helpers.ts';
