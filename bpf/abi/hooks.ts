@@ -70,3 +70,6 @@ export const HOOKS: readonly Hook[] = Object.freeze([KEXEC_PE_PARSER_HOOK, KEXEC
 export const KEXEC_MAX_DEPTH = 4;
 
 export const hookByName = (name: string): Hook | undefined => HOOKS.find((h) => h.name === name);
+
+/** The PE section that carries the parser program (a BPF ELF object) inside a signed image. */
+export const BPF_SECTION_NAME = '.bpf';

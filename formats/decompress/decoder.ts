@@ -5,6 +5,11 @@ export interface DecodeRequest {
   readonly maxOutput: number;
   /** The uncompressed size the caller expects (e.g. from a size trailer); a first guess only, never trusted. */
   readonly sizeHint: number | undefined;
+  /**
+   * A caller's destination (decompressInto): output goes into it from offset 0 and `maxOutput` is at most its
+   * length. Decoders that can write in place do (returning a view of it); the dispatcher copies other output in.
+   */
+  readonly into?: Uint8Array;
 }
 
 export interface Decoded {

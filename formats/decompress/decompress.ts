@@ -57,11 +57,8 @@ export const prepareDecompressors = async (): Promise<void> => {
   await loadBzip2();
 };
 
-/**
- * Synchronous form. Every format works once `prepareDecompressors()` has resolved; before that, bzip2
- * fails with NOT_READY.
- */
-export const decompressSync = (input: Uint8Array, options: DecompressOptions): DecompressResult => {
+/** The shared body of decompressSync and decompressInto (`into` set: output goes there, capped by maxOutput). */
+const decode = (input: Uint8Array, options: DecompressOptions, into?: Uint8Array): DecompressResult => {
   const { maxOutput, trailing = 'reject', sizeTrailer = false } = options;
   if (!Number.isSafeInteger(maxOutput) || maxOutput < 0)
     throw new RangeError(`maxOutput must be a non-negative integer, got ${maxOutput}`);
@@ -84,7 +81,15 @@ export const decompressSync = (input: Uint8Array, options: DecompressOptions): D
     hint = u32le(input, input.length - 4);
     if (format === 'lz4') body = input.subarray(0, input.length - 4);
   }
-  const { data, end } = DECODERS[format](body, { maxOutput, sizeHint: hint });
+  const decoded = DECODERS[format](body, { maxOutput, sizeHint: hint, ...(into ? { into } : {}) });
+  const { end } = decoded;
+  let data = decoded.data;
+  // Decoders that cannot write in place (node:zlib, libbz2's wasm, lzo stored as-is) hand back their own
+  // buffer, already checked against the cap: copy it in.
+  if (into && (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset)) {
+    into.set(data);
+    data = into.subarray(0, data.length);
+  }
   let consumed = end;
   if (hasTrailer) {
     if (end + 4 > input.length) {
@@ -115,6 +120,38 @@ export const decompressSync = (input: Uint8Array, options: DecompressOptions): D
     );
   }
   return { format, data, consumed };
+};
+
+/**
+ * Synchronous form. Every format works once `prepareDecompressors()` has resolved; before that, bzip2
+ * fails with NOT_READY.
+ */
+export const decompressSync = (input: Uint8Array, options: DecompressOptions): DecompressResult =>
+  decode(input, options);
+
+export type DecompressIntoOptions = Omit<DecompressOptions, 'maxOutput'>;
+
+export interface DecompressIntoResult {
+  readonly format: CompressionFormat;
+  /** Bytes written at the start of `dst`. */
+  readonly written: number;
+  /** Input bytes used by the stream (and its size trailer). */
+  readonly consumed: number;
+}
+
+/**
+ * Decompresses `input` into the caller's `dst` from offset 0, as the kernel's decompressors fill a given
+ * buffer: the cap is `dst.length` (more output is an OUTPUT_LIMIT error), the errors are decompressSync's.
+ * Bytes of `dst` past `written` are left as they were; after an error `dst` may hold partial output.
+ * Synchronous, so bzip2 needs `prepareDecompressors()` first (else NOT_READY).
+ */
+export const decompressInto = (
+  input: Uint8Array,
+  dst: Uint8Array,
+  options: DecompressIntoOptions = {},
+): DecompressIntoResult => {
+  const { format, data, consumed } = decode(input, { ...options, maxOutput: dst.length }, dst);
+  return { format, written: data.length, consumed };
 };
 
 /** Decompresses `input` (see DecompressOptions); loads the asynchronous decoders first when needed. */

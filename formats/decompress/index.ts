@@ -2,9 +2,12 @@
 export { bzip2StreamEnds } from './bzip2.ts';
 export { adler32 } from './checksum.ts';
 export {
+  type DecompressIntoOptions,
+  type DecompressIntoResult,
   type DecompressOptions,
   type DecompressResult,
   decompress,
+  decompressInto,
   decompressSync,
   prepareDecompressors,
 } from './decompress.ts';

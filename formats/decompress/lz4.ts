@@ -32,10 +32,10 @@ export const decodeLz4Legacy = (input: Uint8Array, request: DecodeRequest): Deco
     );
   }
   const lz4 = lz4Napi();
-  const sink = new OutputSink(request.maxOutput, 'lz4');
-  // lz4_flex reads the output size from a 4-byte prefix; giving the block maximum lets it return the real size.
-  const prefix = new Uint8Array(4);
-  new DataView(prefix.buffer).setUint32(0, LZ4_LEGACY_BLOCK, true);
+  const sink = new OutputSink(request.maxOutput, 'lz4', request.into);
+  // lz4_flex reads the output size from a 4-byte prefix; giving the block maximum lets it return the real
+  // size. One scratch buffer holds prefix + block for every block (grown to the largest block seen).
+  let framed = new Uint8Array(0);
   let at = 4;
   while (input.length - at >= 4) {
     const size = u32(input, at);
@@ -53,12 +53,14 @@ export const decodeLz4Legacy = (input: Uint8Array, request: DecodeRequest): Deco
         `block at ${at} needs ${size} bytes, ${input.length - at - 4} left`,
       );
     }
-    const framed = new Uint8Array(4 + size);
-    framed.set(prefix, 0);
+    if (framed.length < 4 + size) {
+      framed = new Uint8Array(4 + size);
+      new DataView(framed.buffer).setUint32(0, LZ4_LEGACY_BLOCK, true);
+    }
     framed.set(input.subarray(at + 4, at + 4 + size), 4);
     let block: Uint8Array;
     try {
-      block = lz4.uncompressSync(framed);
+      block = lz4.uncompressSync(framed.subarray(0, 4 + size));
     } catch (e) {
       throw fail(
         DECOMPRESS_ERROR.CORRUPT,

@@ -32,7 +32,7 @@ export const decodeLiblzma = (container: LzmaContainer, input: Uint8Array, reque
   const stream = new (lzmaNative().Stream)();
   if (container === 'xz') stream.streamDecoder_(MEMLIMIT, 0);
   else stream.aloneDecoder_(MEMLIMIT);
-  const sink = new OutputSink(request.maxOutput, format);
+  const sink = new OutputSink(request.maxOutput, format, request.into);
   let ended = false;
   let failure: (Error & { code?: number }) | undefined;
   let totalIn = 0;

@@ -114,7 +114,7 @@ const readHeader = (c: Cursor): number => {
 export const decodeLzop = (input: Uint8Array, request: DecodeRequest): Decoded => {
   const c = new Cursor(input);
   const flags = readHeader(c);
-  const sink = new OutputSink(request.maxOutput, 'lzo');
+  const sink = new OutputSink(request.maxOutput, 'lzo', request.into);
   for (;;) {
     const blockAt = c.at;
     const dstLen = c.u32('block header');
@@ -148,10 +148,13 @@ export const decodeLzop = (input: Uint8Array, request: DecodeRequest): Decoded =
         throw fail(DECOMPRESS_ERROR.CORRUPT, dataAt, 'compressed block checksum mismatch');
     }
     let out: Uint8Array;
+    // In place when there is a destination (reserve above guarantees the window is dstLen long).
+    const window = sink.window(dstLen);
     if (srcLen === dstLen) {
-      out = src.slice();
+      window?.set(src);
+      out = window ?? src.slice();
     } else {
-      out = new Uint8Array(dstLen);
+      out = window ?? new Uint8Array(dstLen);
       let n: number;
       try {
         n = lzo1xDecode(src, out);
@@ -166,6 +169,7 @@ export const decodeLzop = (input: Uint8Array, request: DecodeRequest): Decoded =
       if (s.ofOutput && s.value !== checksum(s.crc, out))
         throw fail(DECOMPRESS_ERROR.CORRUPT, dataAt, 'uncompressed block checksum mismatch');
     }
-    sink.push(out, c.at);
+    if (window) sink.commit(dstLen, c.at);
+    else sink.push(out, c.at);
   }
 };

@@ -51,7 +51,7 @@ export const decodeZstd = (input: Uint8Array, request: DecodeRequest): Decoded =
     } catch (e) {
       throw libraryError(e, 0, input);
     }
-    const out = new Uint8Array(declared);
+    const out = request.into?.subarray(0, declared) ?? new Uint8Array(declared);
     let n: number;
     try {
       n = dctx.decompress(out, input.subarray(0, frameSize));
@@ -61,10 +61,13 @@ export const decodeZstd = (input: Uint8Array, request: DecodeRequest): Decoded =
     if (n !== declared) throw fail(DECOMPRESS_ERROR.CORRUPT, 0, `frame declares ${declared} bytes but holds ${n}`);
     return { data: out, end: frameSize };
   }
-  const sink = new OutputSink(request.maxOutput, 'zstd');
+  const sink = new OutputSink(request.maxOutput, 'zstd', request.into);
   let at = 0;
   for (;;) {
-    const chunk = new Uint8Array(Math.min(CHUNK, Math.max(sink.room, 0) + 1));
+    // Into the destination while it has room; past the cap, one byte more than the room tells a stream that
+    // ends exactly at the cap from one that does not fit.
+    const window = sink.room > 0 ? sink.window(CHUNK) : undefined;
+    const chunk = window ?? new Uint8Array(Math.min(CHUNK, Math.max(sink.room, 0) + 1));
     let ret: number;
     let produced: number;
     let consumed: number;
@@ -74,7 +77,8 @@ export const decodeZstd = (input: Uint8Array, request: DecodeRequest): Decoded =
       throw libraryError(e, at, input);
     }
     at += consumed;
-    sink.push(chunk.subarray(0, produced), at);
+    if (window) sink.commit(produced, at);
+    else sink.push(chunk.subarray(0, produced), at);
     if (ret === 0) return { data: sink.bytes(), end: at };
     if (consumed === 0 && produced === 0) {
       throw fail(DECOMPRESS_ERROR.TRUNCATED, input.length, 'input ends inside the frame');

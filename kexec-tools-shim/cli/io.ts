@@ -1,7 +1,7 @@
 /** File I/O for the CLIs: inputs are read whole and never modified; outputs are written atomically. */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CliError, ExitCode } from './exit.ts';
 
 /** Reads a whole input file, turning OS errors into a one-line CliError naming the file. */
@@ -32,5 +32,15 @@ export const writeFileAtomic = (path: string, data: Uint8Array | string): void =
     rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new CliError(`${path}: cannot write (${code})`, ExitCode.BAD_INPUT, { cause: e });
+  }
+};
+
+/** Refuses an output path that is one of the inputs: inputs are never modified. */
+export const checkOutput = (output: string, ...inputs: string[]): void => {
+  if (inputs.some((i) => resolve(i) === resolve(output))) {
+    throw new CliError(
+      `${output}: the output must not be one of the inputs (inputs are never modified)`,
+      ExitCode.USAGE,
+    );
   }
 };

@@ -6,9 +6,8 @@
 import type { Command } from 'commander';
 import { buildUki, readAddon } from '../../formats/uki/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
-import { readInput, writeFileAtomic } from '../cli/io.ts';
+import { checkOutput, readInput, writeFileAtomic } from '../cli/io.ts';
 import { asBuildError, maybeSign, parseSectionOption, type SignOptions, sectionSummary, textOrFile } from './build.ts';
-import { checkOutput } from './inject.ts';
 
 interface AddonCliOptions extends SignOptions {
   stub: string;

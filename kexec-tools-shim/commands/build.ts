@@ -4,6 +4,7 @@
  * signature. Inputs are never modified; the output is written atomically.
  */
 import type { Command } from 'commander';
+import { BPF_SECTION_NAME as BPF_SECTION } from '../../bpf/abi/index.ts';
 import { ElfError, readElf } from '../../bpf/elf/index.ts';
 import { AuthenticodeError, loadCertificates, loadPrivateKey, signImage } from '../../formats/authenticode/index.ts';
 import { PeError, readPe } from '../../formats/pe/index.ts';
@@ -18,8 +19,7 @@ import {
   UkiError,
 } from '../../formats/uki/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
-import { readInput, writeFileAtomic } from '../cli/io.ts';
-import { BPF_SECTION, checkOutput } from './inject.ts';
+import { checkOutput, readInput, writeFileAtomic } from '../cli/io.ts';
 
 /** Maps the format layer's typed errors to a one-line CLI error naming the file. */
 export const asBuildError = (e: unknown, file: string): unknown =>

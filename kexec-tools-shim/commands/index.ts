@@ -12,6 +12,7 @@ import { register as inspect } from './inspect.ts';
 import { register as objdump } from './objdump.ts';
 import { register as run } from './run.ts';
 import { register as sign } from './sign.ts';
+import { register as verify } from './verify.ts';
 import { register as verifySig } from './verify-sig.ts';
 
 type Register = (program: Command) => void;
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Register[] = [
   run,
   inject,
   sign,
+  verify,
   verifySig,
   inspect,
   build,

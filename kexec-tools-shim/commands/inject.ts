@@ -3,15 +3,13 @@
  * a PE image with the bytes of a BPF ELF object, by ukify's procedure. A signed image is refused unless
  * --strip-signature is given: sign after injecting.
  */
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { BPF_SECTION_NAME as BPF_SECTION } from '../../bpf/abi/index.ts';
 import { ElfError, readElf } from '../../bpf/elf/index.ts';
 import { findSection, PE_ERROR, PeError, readPe, upsertSection } from '../../formats/pe/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
-import { readInput, writeFileAtomic } from '../cli/io.ts';
-import { asCliError } from './inspect.ts';
-
-export const BPF_SECTION = '.bpf';
+import { asCliError } from '../cli/format-errors.ts';
+import { checkOutput, readInput, writeFileAtomic } from '../cli/io.ts';
 
 interface InjectOptions {
   bpf: string;
@@ -21,15 +19,6 @@ interface InjectOptions {
 }
 
 /** Refuses to write over an input: inputs are never modified. */
-export const checkOutput = (output: string, ...inputs: string[]): void => {
-  if (inputs.some((i) => resolve(i) === resolve(output))) {
-    throw new CliError(
-      `${output}: the output must not be one of the inputs (inputs are never modified)`,
-      ExitCode.USAGE,
-    );
-  }
-};
-
 const run = (image: string, opts: InjectOptions): void => {
   checkOutput(opts.output, image, opts.bpf);
   const object = readInput(opts.bpf);

@@ -7,9 +7,8 @@ import type { Command } from 'commander';
 import { listSignatures, loadCertificates, loadPrivateKey, signImage } from '../../formats/authenticode/index.ts';
 import { readPe } from '../../formats/pe/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
-import { readInput, writeFileAtomic } from '../cli/io.ts';
-import { checkOutput } from './inject.ts';
-import { asCliError } from './inspect.ts';
+import { asCliError } from '../cli/format-errors.ts';
+import { checkOutput, readInput, writeFileAtomic } from '../cli/io.ts';
 
 interface SignCliOptions {
   key: string;

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { type Certificate, loadCertificates, verifyImage } from '../../formats/authenticode/index.ts';
 import { ExitCode } from '../cli/exit.ts';
+import { asCliError } from '../cli/format-errors.ts';
 import { readInput } from '../cli/io.ts';
-import { asCliError } from './inspect.ts';
 
 interface VerifyCliOptions {
   cert: string[];

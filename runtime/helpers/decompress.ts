@@ -7,9 +7,11 @@
  */
 import { describeErrno, E } from '../../bpf/abi/index.ts';
 import {
+  type CompressionFormat,
   DECOMPRESS_ERROR,
   DecompressError,
   type DecompressErrorCode,
+  decompressInto,
   decompressSync,
 } from '../../formats/decompress/index.ts';
 import type { HelperFn } from '../vm/index.ts';
@@ -30,16 +32,29 @@ export const DECOMPRESS_ERRNO: Readonly<Record<DecompressErrorCode, number | und
   [DECOMPRESS_ERROR.NOT_READY]: undefined,
 };
 
+const overlaps = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+
+/**
+ * Decodes `src` into `dst` in place; when the two share memory (both are views of program memory), decodes
+ * aside first so the stream is never overwritten while it is read.
+ */
+const decodeInto = (src: Uint8Array, dst: Uint8Array): { format: CompressionFormat; written: number } => {
+  if (!overlaps(src, dst)) return decompressInto(src, dst, { trailing: 'allow' });
+  const { data, format } = decompressSync(src, { maxOutput: dst.length, trailing: 'allow' });
+  dst.set(data);
+  return { format, written: data.length };
+};
+
 /** The decompressor's semantics over plain bytes: every byte of `dst` written; bytes produced or -errno. */
 export const decompressModel =
   (log: KernelLogSink) =>
   (src: Uint8Array, dst: Uint8Array): number => {
     try {
-      const { data, format } = decompressSync(src, { maxOutput: dst.length, trailing: 'allow' });
-      dst.set(data);
-      dst.fill(0, data.length);
-      log.log('info', `kexec_bpf: decompressed ${src.length} bytes of ${format} into ${data.length}`);
-      return data.length;
+      const { format, written } = decodeInto(src, dst);
+      dst.fill(0, written);
+      log.log('info', `kexec_bpf: decompressed ${src.length} bytes of ${format} into ${written}`);
+      return written;
     } catch (e) {
       dst.fill(0);
       if (!(e instanceof DecompressError)) throw e;

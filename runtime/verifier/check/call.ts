@@ -1,0 +1,222 @@
+/**
+ * Helper calls (check_helper_call) against the prototypes of bpf/abi: availability for the program
+ * type, GPL and sleepable checks, arguments, raw-mode stack marking, reference release, callbacks
+ * (bpf_loop), caller-saved registers, R0 from the return type, reference acquisition and the
+ * map/helper compatibility table.
+ */
+import {
+  BPF_FUNC,
+  BPF_MAP_TYPE,
+  bootResource,
+  funcProtoProblems,
+  HELPER_ID_LIMIT,
+  type HelperProto,
+  helperById,
+  helperName,
+  misconfiguredMessage,
+  resolveRet,
+} from '../../../bpf/abi/index.ts';
+import type { Insn } from '../../../bpf/isa/index.ts';
+import { syncBounds } from '../domain/bounds.ts';
+import { allRegs, cloneState, curFrame, type VerifierState } from '../state/frame.ts';
+import { assignReg, makeReg, markNotInit, markScalarUnknown, RegFlag, type RegState } from '../state/reg.ts';
+import { type CallMeta, checkFuncArg, newCallMeta, registerIsNull } from './args.ts';
+import { checkRegArg, cur, type Env, reg, VerifierError } from './env.ts';
+import { checkMemAccess } from './mem.ts';
+import { setupFuncEntry } from './subprog.ts';
+
+const MAX_ERRNO = 4095n;
+
+export interface HelperOutcome {
+  /** A callback state (bpf_loop) to explore later, starting at the callback's first instruction. */
+  readonly callback: VerifierState | undefined;
+  readonly callbackStart: number;
+}
+
+type Availability = 'yes' | 'no-proto' | 'not-allowed';
+
+/** get_func_proto of the program type plus the prototype's allowed() callback. */
+const availability = (fn: HelperProto, env: Env): Availability => {
+  const p = env.policy;
+  switch (fn.scope.progTypes) {
+    case 'all':
+      return 'yes';
+    case 'tracing':
+      return p.helpers === 'tracing' ? 'yes' : 'no-proto';
+    case 'kexec-hook':
+      if (p.progType !== 26) return 'no-proto';
+      return fn.scope.hooks.includes(p.attachTarget ?? '') ? 'yes' : 'not-allowed';
+  }
+};
+
+/** check_map_func_compatibility: special map types only go to their helpers, and back. */
+const MAP_ONLY_FUNCS: ReadonlyMap<number, readonly number[]> = new Map([
+  [BPF_MAP_TYPE.RINGBUF, [BPF_FUNC.ringbuf_output, BPF_FUNC.ringbuf_reserve, BPF_FUNC.ringbuf_query]],
+  [BPF_MAP_TYPE.PROG_ARRAY, [BPF_FUNC.tail_call]],
+]);
+const FUNC_ONLY_MAPS: ReadonlyMap<number, readonly number[]> = new Map([
+  [BPF_FUNC.ringbuf_output, [BPF_MAP_TYPE.RINGBUF]],
+  [BPF_FUNC.ringbuf_reserve, [BPF_MAP_TYPE.RINGBUF]],
+  [BPF_FUNC.ringbuf_query, [BPF_MAP_TYPE.RINGBUF]],
+  [BPF_FUNC.tail_call, [BPF_MAP_TYPE.PROG_ARRAY]],
+]);
+
+const checkMapFuncCompatibility = (meta: CallMeta, id: number): void => {
+  const map = meta.mapPtr;
+  if (!map) return;
+  const onlyFuncs = MAP_ONLY_FUNCS.get(map.type);
+  const onlyMaps = FUNC_ONLY_MAPS.get(id);
+  if ((onlyFuncs && !onlyFuncs.includes(id)) || (onlyMaps && !onlyMaps.includes(map.type))) {
+    throw new VerifierError(`cannot pass map_type ${map.type} into func ${helperName(id)}#${id}`, 'EINVAL');
+  }
+};
+
+/** release_reference: drop the reference and invalidate every copy of the pointer. */
+const releaseReference = (env: Env, refObjId: number): boolean => {
+  const s = env.state;
+  const at = s.refs.findIndex((r) => r.id === refObjId);
+  if (at < 0) return false;
+  s.refs.splice(at, 1);
+  for (const r of allRegs(s)) {
+    if (r.refObjId !== refObjId) continue;
+    if (env.privileged) markScalarUnknown(r);
+    else markNotInit(r);
+  }
+  return true;
+};
+
+/** set_loop_callback_state: callback_fn(u32 index, void *ctx) returning 0 or 1. */
+const loopCallbackState = (state: VerifierState, subprogno: number, callsite: number, env: Env): void => {
+  const callerRegs = curFrame(state).regs;
+  const callee = setupFuncEntry(env, state, subprogno, callsite);
+  const r1 = callee.regs[1] as RegState;
+  markScalarUnknown(r1);
+  assignReg(callee.regs[2] as RegState, callerRegs[3] as RegState);
+  callee.inCallback = true;
+  callee.callbackRetRange = [0, 1];
+};
+
+/** The resource name a carrier call names (the proposal checks it at load time). */
+const checkCarrierName = (meta: CallMeta): void => {
+  if (meta.constStr === undefined) return;
+  if (!bootResource(meta.constStr)) {
+    throw new VerifierError(`bpf_helper_carrier: unknown resource name '${meta.constStr}'`, 'EINVAL');
+  }
+};
+
+/** R0 after the call, from the prototype's return type (the switch on base_type(ret_type)). */
+const setReturn = (env: Env, fn: HelperProto, meta: CallMeta, insnIdx: number): void => {
+  const r0 = reg(env, 0);
+  const { base, flags } = resolveRet(fn.ret);
+  const retFlags =
+    (flags.has('PTR_MAYBE_NULL') ? RegFlag.MAYBE_NULL : 0) | (flags.has('MEM_RINGBUF') ? RegFlag.RINGBUF : 0);
+  switch (base) {
+    case 'RET_INTEGER':
+      markScalarUnknown(r0);
+      break;
+    case 'RET_VOID':
+      markNotInit(r0);
+      break;
+    case 'RET_PTR_TO_MAP_VALUE':
+      if (!meta.mapPtr) throw new VerifierError('kernel subsystem misconfigured verifier', 'EINVAL');
+      assignReg(
+        r0,
+        makeReg('map_value', {
+          map: meta.mapPtr,
+          flags:
+            fn.id === BPF_FUNC.map_lookup_elem &&
+            meta.constMapKey >= 0n &&
+            meta.constMapKey < BigInt(meta.mapPtr.maxEntries)
+              ? retFlags & ~RegFlag.MAYBE_NULL
+              : retFlags,
+        }),
+      );
+      break;
+    case 'RET_PTR_TO_MEM':
+      assignReg(r0, makeReg('mem', { flags: retFlags, memSize: meta.memSize }));
+      break;
+    default:
+      throw new VerifierError(`helper return type ${base} is not modelled by this verifier yet`, 'ENOTSUPP');
+  }
+  if (r0.flags & RegFlag.MAYBE_NULL) r0.id = ++env.idGen;
+  if (fn.id === BPF_FUNC.ringbuf_reserve) {
+    // acquire_reference: the id doubles as the null-check id.
+    const id = ++env.idGen;
+    env.state.refs.push({ id, insnIdx });
+    r0.id = id;
+    r0.refObjId = id;
+  }
+  // do_refine_retval_range
+  if (fn.id === BPF_FUNC.get_smp_processor_id) {
+    const top = BigInt(env.nrCpuIds - 1);
+    Object.assign(r0.b, { umin: 0n, u32min: 0n, smin: 0n, s32min: 0n, umax: top, u32max: top, smax: top, s32max: top });
+    syncBounds(r0.b);
+  } else if (fn.id === BPF_FUNC.probe_read_kernel_str && base === 'RET_INTEGER') {
+    r0.b.smax = r0.b.s32max = meta.msizeMaxValue;
+    r0.b.smin = r0.b.s32min = -MAX_ERRNO;
+    syncBounds(r0.b);
+  }
+};
+
+/** check_helper_call */
+export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
+  const id = insn.imm;
+  const insnIdx = env.insnIdx;
+  const label = `${helperName(id)}#${id}`;
+  if (id < 0 || id >= HELPER_ID_LIMIT) throw new VerifierError(`invalid func ${label}`, 'EINVAL');
+  const fn = helperById(id);
+  const avail = fn ? availability(fn, env) : 'no-proto';
+  if (!fn || avail === 'no-proto') {
+    throw new VerifierError(`program of this type cannot use helper ${label}`, 'EINVAL');
+  }
+  if (!env.gplCompatible && fn.gplOnly) {
+    throw new VerifierError('cannot call GPL-restricted function from non-GPL compatible program', 'EINVAL');
+  }
+  if (avail === 'not-allowed') throw new VerifierError('helper call is not allowed in probe', 'EINVAL');
+  if (!env.sleepable && fn.mightSleep) {
+    throw new VerifierError('helper call might sleep in a non-sleepable prog', 'EINVAL');
+  }
+  if (funcProtoProblems(fn).length) throw new VerifierError(misconfiguredMessage(fn), 'EINVAL');
+
+  const meta = newCallMeta();
+  for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
+  if (id >= 212) checkCarrierName(meta);
+
+  // Raw mode: the helper fills the bytes, so they become initialised (STACK_MISC).
+  for (let i = 0; i < meta.accessSize; i++) {
+    checkMemAccess(env, meta.regno, i, 1, 'write', undefined, undefined, undefined);
+  }
+
+  if (meta.releaseRegno) {
+    const ok = meta.refObjId ? releaseReference(env, meta.refObjId) : registerIsNull(reg(env, meta.releaseRegno));
+    if (!ok) throw new VerifierError(`func ${label} reference has not been acquired before`, 'EINVAL');
+  }
+
+  let callback: VerifierState | undefined;
+  let callbackStart = -1;
+  if (id === BPF_FUNC.loop) {
+    const f = cur(env);
+    if (BigInt(f.callbackDepth) < reg(env, 1).b.umax) {
+      const subprogno = meta.subprogno ?? 0;
+      callback = cloneState(env.state);
+      loopCallbackState(callback, subprogno, insnIdx, env);
+      const frames = callback.frames;
+      const caller = frames[frames.length - 2];
+      if (caller) caller.callbackDepth++;
+      callback.callbackUnrollDepth++;
+      callbackStart = env.cfg.subprogs[subprogno] ?? 0;
+      f.callbackDepth = 0;
+    } else {
+      f.callbackDepth = 0;
+      if (env.log.states) env.log.write(`frame${env.state.frames.length - 1} bpf_loop iteration limit reached\n`);
+    }
+  }
+
+  for (let i = 0; i <= 5; i++) {
+    markNotInit(reg(env, i));
+    checkRegArg(env, i, 'dst_no_mark');
+  }
+  setReturn(env, fn, meta, insnIdx);
+  checkMapFuncCompatibility(meta, id);
+  return { callback, callbackStart };
+};

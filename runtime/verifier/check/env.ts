@@ -1,0 +1,82 @@
+/**
+ * The verifier's working context for one program: the current path state, the log, counters, and
+ * the register-operand checks every transfer function starts with (check_reg_arg).
+ */
+import type { ProgSlot } from '../program.ts';
+import type { CfgInfo } from '../cfg.ts';
+import { curFrame, type FuncState, type VerifierState } from '../state/frame.ts';
+import { markScalarUnknown, type MapDesc, type RegState } from '../state/reg.ts';
+import type { VerifierLog } from '../log/writer.ts';
+import type { Scratch } from '../log/print.ts';
+import type { ProgramPolicy } from '../policy/types.ts';
+
+/** A rejection: the kernel's message for the current instruction. */
+export class VerifierError extends Error {
+  override readonly name = 'VerifierError';
+  /** errno the kernel returns with it (EACCES, EINVAL, E2BIG...). */
+  readonly errno: string;
+  constructor(message: string, errno: 'EACCES' | 'EINVAL' | 'E2BIG' | 'EFAULT' | 'ENOTSUPP' = 'EACCES') {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+export interface Env {
+  readonly prog: readonly ProgSlot[];
+  readonly cfg: CfgInfo;
+  readonly policy: ProgramPolicy;
+  readonly maps: readonly MapDesc[];
+  readonly log: VerifierLog;
+  readonly privileged: boolean;
+  state: VerifierState;
+  insnIdx: number;
+  prevInsnIdx: number;
+  idGen: number;
+  scratch: Scratch;
+  /** Max stack depth touched, per subprogram. */
+  stackDepth: number[];
+  /** The log's name for helper `id`. */
+  helperName: (id: number) => string | undefined;
+  /** license_is_gpl_compatible(license) */
+  gplCompatible: boolean;
+  /** Loaded with BPF_F_SLEEPABLE. */
+  sleepable: boolean;
+  /** nr_cpu_ids (bounds bpf_get_smp_processor_id's result). */
+  nrCpuIds: number;
+  /** BTF func_info linkage per subprogram, when the program has func_info. */
+  funcLinkage: readonly ('static' | 'global')[] | undefined;
+}
+
+export const cur = (env: Env): FuncState => curFrame(env.state);
+export const regs = (env: Env): RegState[] => cur(env).regs;
+export const reg = (env: Env, n: number): RegState => regs(env)[n] as RegState;
+
+export const scratchReg = (env: Env, n: number): void => {
+  env.scratch.regs.add(n);
+};
+export const scratchSlot = (env: Env, spi: number): void => {
+  env.scratch.slots.add(spi);
+};
+export const scratchAll = (env: Env): void => {
+  for (let i = 0; i < 11; i++) env.scratch.regs.add(i);
+  for (let i = 0; i < 64; i++) env.scratch.slots.add(i);
+};
+export const clearScratch = (env: Env): void => {
+  env.scratch.regs.clear();
+  env.scratch.slots.clear();
+};
+
+export type RegUse = 'src' | 'dst' | 'dst_no_mark';
+
+/** check_reg_arg: "R%d is invalid", "R%d !read_ok", "frame pointer is read only". */
+export const checkRegArg = (env: Env, regno: number, use: RegUse): void => {
+  if (regno >= 11) throw new VerifierError(`R${regno} is invalid`, 'EINVAL');
+  scratchReg(env, regno);
+  const r = reg(env, regno);
+  if (use === 'src') {
+    if (r.type === 'not_init') throw new VerifierError(`R${regno} !read_ok`);
+    return;
+  }
+  if (regno === 10) throw new VerifierError('frame pointer is read only');
+  if (use === 'dst') markScalarUnknown(r);
+};

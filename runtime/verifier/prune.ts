@@ -1,0 +1,129 @@
+/**
+ * State equivalence for pruning (states_equal / regsafe / stacksafe): a new state is safe when an
+ * already fully explored state at the same instruction contains it.
+ * Known difference from the kernel: without precision tracking every scalar is compared as if
+ * precise, which is sound but prunes less (more processed instructions, never a wrong accept).
+ */
+import type { Bounds } from './domain/bounds.ts';
+import { tnumIn } from './domain/tnum.ts';
+import { type FuncState, SLOT_SIZE, Slot, type VerifierState } from './state/frame.ts';
+import { newReg, type RegState } from './state/reg.ts';
+
+type IdMap = Map<number, number>;
+
+/** check_ids: ids must correspond one to one between old and current. */
+const checkIds = (oldId: number, curId: number, map: IdMap): boolean => {
+  if (!oldId) return true;
+  const seen = map.get(oldId);
+  if (seen !== undefined) return seen === curId;
+  for (const v of map.values()) if (v === curId) return false;
+  map.set(oldId, curId);
+  return true;
+};
+
+const rangeWithin = (o: Bounds, c: Bounds): boolean =>
+  o.umin <= c.umin &&
+  o.umax >= c.umax &&
+  o.smin <= c.smin &&
+  o.smax >= c.smax &&
+  o.u32min <= c.u32min &&
+  o.u32max >= c.u32max &&
+  o.s32min <= c.s32min &&
+  o.s32max >= c.s32max;
+
+export const regsafe = (o: RegState, c: RegState, ids: IdMap): boolean => {
+  if (o.type === 'not_init') return true;
+  if (c.type === 'not_init') return false;
+  if (o.type !== c.type || o.flags !== c.flags) return false;
+  if (o.type === 'scalar') return rangeWithin(o.b, c.b) && tnumIn(o.b.varOff, c.b.varOff) && checkIds(o.id, c.id, ids);
+  if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frameno !== c.frameno) return false;
+  if (o.subprogno !== c.subprogno || o.btfName !== c.btfName) return false;
+  if ((o.type === 'pkt' || o.type === 'pkt_meta') && o.range > c.range) return false;
+  return (
+    rangeWithin(o.b, c.b) &&
+    tnumIn(o.b.varOff, c.b.varOff) &&
+    checkIds(o.id, c.id, ids) &&
+    checkIds(o.refObjId, c.refObjId, ids)
+  );
+};
+
+const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
+  for (let spi = 0; spi < o.stack.length; spi++) {
+    const os = o.stack[spi];
+    const cs = c.stack[spi];
+    if (!os) continue;
+    for (let i = 0; i < SLOT_SIZE; i++) {
+      const ot = os.types[i];
+      if (ot === Slot.INVALID || ot === Slot.MISC) continue;
+      const ct = cs?.types[i] ?? Slot.INVALID;
+      if (ot !== ct) return false;
+    }
+    if (os.types[SLOT_SIZE - 1] === Slot.SPILL && !regsafe(os.spilled, cs?.spilled ?? newReg(), ids)) return false;
+  }
+  return true;
+};
+
+const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number): boolean => {
+  if (o.callsite !== c.callsite) return false;
+  for (let i = 0; i < 11; i++) {
+    if (live & (1 << i) && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids)) return false;
+  }
+  return stacksafe(o, c, ids);
+};
+
+/**
+ * states_equal. `liveAt(frame)` gives the registers live in that frame (at the instruction for the
+ * innermost frame, at the pending call for the others); dead registers are not compared.
+ */
+export const statesEqual = (
+  o: VerifierState,
+  c: VerifierState,
+  liveAt: (frame: number) => number = () => 0x7ff,
+): boolean => {
+  if (o.frames.length !== c.frames.length) return false;
+  if (o.refs.length !== c.refs.length) return false;
+  const ids: IdMap = new Map();
+  for (let i = 0; i < o.refs.length; i++) if (!checkIds(o.refs[i]?.id ?? 0, c.refs[i]?.id ?? 0, ids)) return false;
+  for (let i = 0; i < o.frames.length; i++) {
+    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i))) return false;
+  }
+  return true;
+};
+
+/** Exact equality (loop detection). */
+export const statesIdentical = (o: VerifierState, c: VerifierState): boolean =>
+  JSON.stringify(o, bigintSafe) === JSON.stringify(c, bigintSafe);
+const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
+const sameBounds = (a: Bounds, b: Bounds): boolean =>
+  a.varOff.value === b.varOff.value &&
+  a.varOff.mask === b.varOff.mask &&
+  a.smin === b.smin &&
+  a.smax === b.smax &&
+  a.umin === b.umin &&
+  a.umax === b.umax &&
+  a.s32min === b.s32min &&
+  a.s32max === b.s32max &&
+  a.u32min === b.u32min &&
+  a.u32max === b.u32max;
+
+/** states_maybe_looping: the current frame's registers are bit-for-bit those of the old state. */
+export const statesMaybeLooping = (o: VerifierState, c: VerifierState): boolean => {
+  if (o.frames.length !== c.frames.length) return false;
+  const fo = o.frames[o.frames.length - 1] as FuncState;
+  const fc = c.frames[c.frames.length - 1] as FuncState;
+  return fo.regs.every((ro, i) => {
+    const rc = fc.regs[i] as RegState;
+    return (
+      ro.type === rc.type &&
+      ro.flags === rc.flags &&
+      ro.off === rc.off &&
+      ro.id === rc.id &&
+      ro.refObjId === rc.refObjId &&
+      ro.map === rc.map &&
+      ro.range === rc.range &&
+      ro.memSize === rc.memSize &&
+      sameBounds(ro.b, rc.b)
+    );
+  });
+};
