@@ -180,7 +180,8 @@ export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
 
   const meta = newCallMeta();
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
-  if (id >= 212) checkCarrierName(meta);
+  // Only the carrier's constant string names a boot resource (supplement_initrd's is a directory).
+  if (id === BPF_FUNC.helper_carrier) checkCarrierName(meta);
 
   // Raw mode: the helper fills the bytes, so they become initialised (STACK_MISC).
   for (let i = 0; i < meta.accessSize; i++) {

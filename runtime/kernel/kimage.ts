@@ -1,0 +1,64 @@
+/**
+ * The loaded image (struct kimage, as far as a reader cares): the final kernel, initrd and cmdline
+ * buffers, the segments placed in memory with their sha256 digests, and the digest over all segments
+ * that the purgatory checks (kexec_calculate_store_digests). Plain data: it crosses the syscall channel.
+ */
+import { createHash } from 'node:crypto';
+import type { Arch, SegmentPlan } from './arch.ts';
+import type { SignatureVerdict } from './keyring.ts';
+
+export interface KimageSegment {
+  readonly name: SegmentPlan['name'];
+  /** Physical load address. */
+  readonly mem: number;
+  readonly memsz: number;
+  readonly bufsz: number;
+  readonly sha256: string;
+}
+
+export interface StageReport {
+  readonly depth: number;
+  /** sha256 of the `.bpf` section the stage ran. */
+  readonly sectionSha256: string;
+  /** Digest of the program that ran (prog-digest.ts). */
+  readonly programDigest: string;
+  /** The kexec_bpf_result record the program submitted, when it did (raw bytes). */
+  readonly result: Uint8Array | undefined;
+}
+
+export interface Kimage {
+  readonly type: 'default' | 'crash';
+  readonly arch: Arch;
+  readonly loader: string;
+  readonly kernel: Uint8Array;
+  readonly initrd: Uint8Array | undefined;
+  /** NUL-terminated, as the kernel keeps it; undefined when none was given or produced. */
+  readonly cmdline: Uint8Array | undefined;
+  readonly segments: readonly KimageSegment[];
+  /** sha256 over every segment buffer in order (the purgatory's digest). */
+  readonly digest: string;
+  /** The signature verdict on the file passed in (undefined with the policy off). */
+  readonly signature: SignatureVerdict | undefined;
+  /** One entry per `.bpf` stage that ran (outermost first). */
+  readonly stages: readonly StageReport[];
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
+
+/** Places the planned segments upwards from `base` and digests them. */
+export const placeSegments = (
+  plan: readonly SegmentPlan[],
+  base: number,
+): { segments: KimageSegment[]; digest: string } => {
+  let at = base;
+  const all = createHash('sha256');
+  const segments = plan.map((p) => {
+    const mem = alignUp(at, p.align);
+    at = alignUp(mem + p.memsz, 4096);
+    all.update(p.buf);
+    return { name: p.name, mem, memsz: alignUp(p.memsz, 4096), bufsz: p.buf.length, sha256: sha256(p.buf) };
+  });
+  return { segments, digest: all.digest('hex') };
+};
