@@ -5,9 +5,9 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { AsmError } from '../../bpf/asm/errors.ts';
+import { objectFromAsm } from '../../bpf/asm/link.ts';
 import { assembleLlvm, disassembleLlvm } from '../../bpf/asm/llvm/index.ts';
 import type { AsmProgram } from '../../bpf/asm/program.ts';
-import { objectFromAsm } from '../../bpf/asm/link.ts';
 import { assembleUbpf, disassembleUbpf } from '../../bpf/asm/ubpf/index.ts';
 import { writeObject } from '../../bpf/elf/index.ts';
 import { encode, SLOT_BYTES, slotIndex } from '../../bpf/isa/index.ts';
@@ -74,7 +74,12 @@ const run = (file: string, opts: AsmOptions): void => {
   const bytes = encode(program.insns);
   if (opts.raw !== undefined) writeFileAtomic(opts.raw, bytes);
   if (opts.output !== undefined) {
-    const name = opts.name ?? (basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_') || 'prog');
+    const name =
+      opts.name ??
+      (basename(file)
+        .replace(/\.[^.]*$/, '')
+        .replace(/[^A-Za-z0-9_]/g, '_') ||
+        'prog');
     const spec = objectFromAsm(program, {
       section: opts.section,
       name,

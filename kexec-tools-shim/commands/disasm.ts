@@ -98,7 +98,18 @@ const load = (file: string, opts: DisasmOptions): Listing[] => {
       return chosen;
     }
     const insns = decode(bytes, opts.order as ByteOrder);
-    return [{ section: '(raw)', name: file, offset: 0, symbols: [], insns, order: opts.order as ByteOrder, relocations: [], lines: [] }];
+    return [
+      {
+        section: '(raw)',
+        name: file,
+        offset: 0,
+        symbols: [],
+        insns,
+        order: opts.order as ByteOrder,
+        relocations: [],
+        lines: [],
+      },
+    ];
   } catch (e) {
     if (e instanceof ElfError || e instanceof IsaError) {
       const where = e instanceof IsaError ? ` at byte offset ${e.offset}` : '';
@@ -118,7 +129,8 @@ const render = (l: Listing, syntax: Syntax, opts: DisasmOptions): string[] => {
     if (opts.source) for (const line of l.lines) if (line.insn === i) out.push(`; ${line.text}`);
     const pc = pcs[i] as number;
     for (const sym of l.symbols) {
-      if (pc > 0 && sym.offset === pc * 8) out.push('', `${(l.offset + sym.offset).toString(16).padStart(16, '0')} <${sym.name}>:`);
+      if (pc > 0 && sym.offset === pc * 8)
+        out.push('', `${(l.offset + sym.offset).toString(16).padStart(16, '0')} <${sym.name}>:`);
     }
     // llvm-objdump counts BPF addresses in 8-byte slots from the section start; the log from the program start.
     const addr = syntax === 'log' ? `${pc}:` : `${String(base + pc).padStart(8)}:`;

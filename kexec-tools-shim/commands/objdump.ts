@@ -14,8 +14,8 @@ import {
   ElfError,
   readObject,
   relocTypeName,
-  sectionTypeName,
   STT,
+  sectionTypeName,
 } from '../../bpf/elf/index.ts';
 import { encode, slotIndex } from '../../bpf/isa/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
