@@ -123,8 +123,20 @@ export const allocate = (f: IrFunction, order: readonly number[]): Allocation =>
     const reg =
       wanted.find((r) => r !== undefined && pool.includes(r) && !busy.has(r)) ?? pool.find((r) => !busy.has(r));
     if (reg === undefined) {
-      // spilled for its whole interval; the slot is reused once the interval ends
-      where.set(cur.vreg, { slot: freeSlots.pop() ?? slots++ });
+      // Spill whichever of cur and the active intervals holding a usable register ends last (each
+      // for its whole interval; the slot is reused once the interval ends): short-lived values such
+      // as a checked offset stay in registers.
+      let victim: Interval | undefined;
+      for (const a of active) {
+        const l = where.get(a.vreg);
+        if (l !== undefined && 'reg' in l && pool.includes(l.reg) && a.end > (victim ?? cur).end) victim = a;
+      }
+      const slot = freeSlots.pop() ?? slots++;
+      if (victim === undefined) where.set(cur.vreg, { slot });
+      else {
+        where.set(cur.vreg, where.get(victim.vreg) as Location);
+        where.set(victim.vreg, { slot });
+      }
       active.push(cur);
       continue;
     }

@@ -3,15 +3,16 @@
  * the `HelperHost` the test or kernel model installed with `setHelperHost`. A helper the host does not
  * implement throws `MissingHelperError` naming it: native mode never invents a result.
  */
-import type { Bytes } from './bytes.ts';
+import { CARRIER_DIR } from '../../bpf/abi/resources.ts';
+import { BoundsFault, type Bytes } from './bytes.ts';
 import type { i32, u32, u64 } from './ints.ts';
 
 /** The boot resources bpf_helper_carrier moves (bpf/abi BOOT_RESOURCES). */
 export type Resource = 'kernel' | 'initrd' | 'cmdline';
 
 /** bpf_helper_carrier's direction (bpf/abi CARRIER_DIR): IN copies kernel → buf, OUT replaces the resource. */
-export const IN = 0;
-export const OUT = 1;
+export const IN = CARRIER_DIR.IN;
+export const OUT = CARRIER_DIR.OUT;
 export type CarrierDir = typeof IN | typeof OUT;
 
 /**
@@ -21,7 +22,7 @@ export type CarrierDir = typeof IN | typeof OUT;
 export interface HelperHost {
   carrier?(name: Resource, buf: Uint8Array | null, size: number, dir: CarrierDir): number;
   decompress?(src: Uint8Array, dst: Uint8Array): number;
-  supplementInitrd?(dstDir: string, addon: Uint8Array): number;
+  supplementInitrd?(dstDir: string, addonName: Uint8Array): number;
   ktimeGetNs?(): bigint;
   getPrandomU32?(): number;
 }
@@ -50,10 +51,9 @@ const need = <K extends keyof HelperHost>(key: K, helper: string): NonNullable<H
   return fn.bind(host) as NonNullable<HelperHost[K]>;
 };
 
-const checkedSize = (buf: Bytes, size: number, helper: string): Uint8Array => {
-  if (!Number.isSafeInteger(size) || size < 0 || size > buf.size) {
-    throw new RangeError(`${helper}: size ${size} outside the ${buf.size}-byte buffer`);
-  }
+/** A size outside its buffer faults, as the compiled size check does (the program returns its fault value). */
+const checkedSize = (buf: Bytes, size: number): Uint8Array => {
+  if (!Number.isSafeInteger(size) || size < 0 || size > buf.size) throw new BoundsFault(0, size, buf.size);
   return buf.raw().subarray(0, size);
 };
 
@@ -62,18 +62,20 @@ const checkedSize = (buf: Bytes, size: number, helper: string): Uint8Array => {
  * resource with them (OUT). Returns bytes moved or -errno (sizes are at most 2^29: an i32).
  */
 export const carrier = (name: Resource, buf: Bytes, size: u32, dir: CarrierDir): i32 =>
-  need('carrier', 'bpf_helper_carrier')(name, checkedSize(buf, size, 'carrier'), size, dir);
+  need('carrier', 'bpf_helper_carrier')(name, checkedSize(buf, size), size, dir);
 
 /** bpf_helper_decompress (id 213): decompresses src[0..srcSize) into dst[0..dstSize). Bytes written or -errno. */
 export const decompress = (src: Bytes, srcSize: u32, dst: Bytes, dstSize: u32): i32 =>
-  need('decompress', 'bpf_helper_decompress')(
-    checkedSize(src, srcSize, 'decompress'),
-    checkedSize(dst, dstSize, 'decompress'),
-  );
+  need('decompress', 'bpf_helper_decompress')(checkedSize(src, srcSize), checkedSize(dst, dstSize));
 
-/** bpf_helper_supplement_initrd (id 214): verifies addon[0..size) and appends it under dstDir. 0 or -errno. */
-export const supplementInitrd = (dstDir: string, addon: Bytes, addonSize: u32): i32 =>
-  need('supplementInitrd', 'bpf_helper_supplement_initrd')(dstDir, checkedSize(addon, addonSize, 'supplementInitrd'));
+/**
+ * bpf_helper_supplement_initrd (id 214): `addon[0..size)` holds an addon's name (NUL-terminated, as the
+ * loader's addon-name map gives it); the kernel verifies that addon's signature and appends it to the
+ * initrd as a newc archive under dstDir. Returns the bytes appended (alignment padding included) or
+ * -errno (docs/ABI.md).
+ */
+export const supplementInitrd = (dstDir: string, addonName: Bytes, size: u32): i32 =>
+  need('supplementInitrd', 'bpf_helper_supplement_initrd')(dstDir, checkedSize(addonName, size));
 
 /** bpf_ktime_get_ns (id 5). */
 export const ktimeGetNs = (): u64 => need('ktimeGetNs', 'bpf_ktime_get_ns')();

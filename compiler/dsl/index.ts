@@ -35,3 +35,4 @@ export {
 export { ArrayMap, arrayMap, HashMap, hashMap, RingBuf, Reservation, ringbuf } from './maps.ts';
 export { type Context, Program, type ProgramDecl, program } from './program.ts';
 export { offsetOf, Struct, type StructView, struct } from './struct.ts';
+export { Table, type TableType, table } from './table.ts';

@@ -5,7 +5,22 @@
  */
 import type ts from 'typescript';
 import type { IrAluOp, Loc } from '../ir/ir.ts';
-import { addR, andR, I64, mulR, negR, orR, point, type Range, span, subR, U32, U64, within } from '../ir/range.ts';
+import {
+  addR,
+  andR,
+  I64,
+  mulR,
+  negR,
+  ones,
+  orR,
+  point,
+  type Range,
+  span,
+  subR,
+  U32,
+  U64,
+  within,
+} from '../ir/range.ts';
 import type { Cx } from './context.ts';
 import type { IntValue, Value } from './values.ts';
 
@@ -30,10 +45,23 @@ export const aluOp = (
   range: Range,
   loc: Loc | undefined,
 ): IntValue => {
+  // A result the ranges pin to one value is that constant: the verifier need not follow the proof.
+  if (range.lo === range.hi) return constInt(range.lo, a.big);
   const dst = cx.reg();
   cx.emit({ op: 'alu', alu, w, dst, a: cx.toReg(a, loc), b: cx.operand(b, loc), loc });
-  return { kind: 'int', reg: dst, range, big: a.big };
+  if (!untracked(alu, b) || range.lo < 0n || range.hi > 0x7fffffffn)
+    return { kind: 'int', reg: dst, range, big: a.big };
+  // The verifier does not follow this operation (div, mod, shifts by a register): a mask it does
+  // follow, a no-op on the value, gives it the bound the compiler proved (rounded up to 2^k - 1).
+  const masked = cx.reg();
+  const mask = ones(range.hi);
+  cx.emit({ op: 'alu', alu: 'and', w: 64, dst: masked, a: dst, b: { imm: Number(mask) }, loc });
+  return { kind: 'int', reg: masked, range: span(0n, mask), big: a.big };
 };
+
+/** ALU operations whose result the kernel verifier leaves unbounded (is_safe_to_compute_dst_reg_range). */
+const untracked = (alu: IrAluOp, b: IntValue): boolean =>
+  alu === 'div' || alu === 'mod' || ((alu === 'lsh' || alu === 'rsh' || alu === 'arsh') && b.reg !== undefined);
 
 /** 64-bit sign extension from `bits`. */
 export const signExtend = (cx: Cx, v: IntValue, bits: number, range: Range, loc: Loc | undefined): IntValue => {
@@ -118,8 +146,14 @@ export const binaryInt = (cx: Cx, op: string, a: IntValue, b: IntValue, node: ts
     return aluOp(cx, 'and', 64, b, constInt(31n, false), span(0n, 31n), loc);
   };
   switch (op) {
-    case '+':
-      return ring('add', addR(a.range, b.range));
+    case '+': {
+      const r = ring('add', addR(a.range, b.range));
+      // remember `x + k`: a view access at it can use k as the instruction's offset
+      const [x, k] = b.reg === undefined ? [a, b.value] : a.reg === undefined ? [b, a.value] : [a, undefined];
+      if (r.kind !== 'int' || r.reg === undefined || k === undefined || k < 0n || k > 0x7fffn || x.reg === undefined)
+        return r;
+      return { ...r, sum: { x, k: Number(k) } };
+    }
     case '-':
       return ring('sub', subR(a.range, b.range));
     case '*':
@@ -228,10 +262,13 @@ export const udivmod = (cx: Cx, alu: 'div' | 'mod', a: IntValue, b: IntValue, lo
     const v = b.value === 0n ? (alu === 'div' ? 0n : a.value) : alu === 'div' ? a.value / b.value : a.value % b.value;
     return constInt(v, a.big);
   }
+  // a constant 0 divisor: the verifier refuses the instruction, the result is known (x / 0 = 0, x % 0 = x)
+  if (b.reg === undefined && b.value === 0n) return alu === 'div' ? constInt(0n, a.big) : a;
   const r =
     alu === 'div'
       ? span(0n, a.range.hi)
-      : span(0n, b.range.hi > 0n && b.range.hi - 1n < a.range.hi ? b.range.hi - 1n : a.range.hi);
+      : // x % 0 = x: the divisor bounds the result only when it cannot be 0
+        span(0n, b.range.lo >= 1n && b.range.hi - 1n < a.range.hi ? b.range.hi - 1n : a.range.hi);
   const w = within(a.range, U32) && within(b.range, U32) ? 32 : 64;
   return aluOp(cx, alu, w, a, b, r, loc);
 };

@@ -81,6 +81,7 @@ export class Cx {
     this.dslDir = dslDir;
     this.fault = fault;
     this.block = newBlock(fn);
+    this.block.seq = fn.nextSeq++;
   }
 
   error(name: DiagnosticName, node: ts.Node, ...args: string[]): Value {
@@ -118,6 +119,7 @@ export class Cx {
   /** Continues lowering in `b` (reachable if something jumps there). */
   enter(b: Block): void {
     this.block = b;
+    if (b.seq === Number.POSITIVE_INFINITY) b.seq = this.fn.nextSeq++;
     this.reachable = true;
   }
 

@@ -1,5 +1,6 @@
 /** Expressions and conditions. Calls are in intrinsics.ts. */
 import ts from 'typescript';
+import { CARRIER_DIR } from '../../bpf/abi/resources.ts';
 import type { CondName } from '../../bpf/isa/index.ts';
 import type { Block, Loc } from '../ir/ir.ts';
 import { I64, point, type Range, span, U64, union, within } from '../ir/range.ts';
@@ -49,7 +50,7 @@ export const compoundOp = (kind: ts.SyntaxKind): string | undefined =>
   })[kind as number];
 
 const isPointer = (v: Value): boolean =>
-  v.kind === 'ptr' || v.kind === 'struct' || v.kind === 'map' || v.kind === 'ctx';
+  v.kind === 'ptr' || v.kind === 'struct' || v.kind === 'map' || v.kind === 'ctx' || v.kind === 'table';
 
 export const expectInt = (cx: Cx, v: Value, node: ts.Node): IntValue | undefined => {
   if (v.kind === 'int') return v;
@@ -73,6 +74,9 @@ const lowerIdentifier = (cx: Cx, node: ts.Identifier): Value => {
   }
   const m = cx.module.maps.get(sym);
   if (m !== undefined) return { kind: 'map', map: m };
+  // the DSL's constants: bpf_helper_carrier's directions (bpf/abi CARRIER_DIR)
+  const dsl = cx.dslName(sym);
+  if (dsl === 'IN' || dsl === 'OUT') return constInt(BigInt(CARRIER_DIR[dsl]), false);
   const s = cx.module.structs.get(sym) ?? cx.module.consts.get(sym);
   if (s !== undefined) return s;
   return cx.error('UNSUPPORTED', node, `\`${node.text}\` (not a local, a map, a struct or a constant of this file)`);
@@ -180,6 +184,7 @@ const lowerProperty = (cx: Cx, node: ts.PropertyAccessExpression, loc: Loc): Val
   }
   if (name === 'size' && base.kind === 'ptr') return constInt(BigInt(base.size), false);
   if (name === 'size' && base.kind === 'structdef') return constInt(BigInt(base.size), false);
+  if (name === 'length' && base.kind === 'table') return constInt(BigInt(base.length), false);
   if (base.kind === 'map' && (name === 'valueSize' || name === 'maxEntries' || name === 'size')) {
     const v =
       name === 'valueSize' ? base.map.valueSize : name === 'maxEntries' ? base.map.maxEntries : base.map.maxEntries;

@@ -4,7 +4,7 @@ import { PROPOSED_HELPER_IDS } from '../../bpf/abi/helper-ids.ts';
 import { SCALAR_WIDTH, type ScalarField } from '../dsl/struct.ts';
 import type { Loc, Operand } from '../ir/ir.ts';
 import { I64, INT_TYPES, isIntTypeName, type IntType, point, rangeOf, span, U32, U64, within } from '../ir/range.ts';
-import { aluOp, constInt, signExtend, udivmod, zeroExtend32 } from './arith.ts';
+import { aluOp, binaryInt, constInt, signExtend, udivmod, zeroExtend32 } from './arith.ts';
 import type { Cx } from './context.ts';
 import { addConst, expectInt, loadScalar, lowerExpr } from './expr.ts';
 import { checkedSize, placeAccess } from './memory.ts';
@@ -311,6 +311,18 @@ const lowerMethod = (cx: Cx, recv: Value, method: string, node: ts.CallExpressio
     const size = recv.size;
     const p = placeAccess(cx, buf.reg, buf.size, off, size, node, loc);
     return { kind: 'struct', reg: p === undefined ? buf.reg : addConst(cx, p.reg, p.off, loc), fields: recv.fields };
+  }
+  if (recv.kind === 'table' && method === 'at') {
+    const i = intArg(cx, node, 0);
+    if (i === undefined) return ERROR;
+    const width = recv.elem.bits / 8;
+    const off = width === 1 ? i : binaryInt(cx, '*', i, constInt(BigInt(width), false), node, loc);
+    if (off.kind !== 'int') return ERROR;
+    const base = cx.reg();
+    cx.emit({ op: 'rodata', dst: base, offset: recv.offset, loc });
+    const p = placeAccess(cx, base, recv.length * width, off, width, node, loc);
+    if (p === undefined) return constInt(0n, false);
+    return loadScalar(cx, p.reg, p.off, width as 1 | 2 | 4, recv.elem.signed, loc);
   }
   if (recv.kind === 'ctx' && method === 'arg') {
     const i = constArg(cx, node, 0, 'the argument index');

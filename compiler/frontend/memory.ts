@@ -40,8 +40,20 @@ export const placeAccess = (
     cx.jump(cx.faultBlock(loc), loc);
     return undefined;
   }
-  const reg = cx.toReg(off, loc);
+  // `x + k` with x proven in [0, limit - k]: [base + x] with k in the offset field
+  const sum = off.sum;
+  if (sum !== undefined && sum.x.reg !== undefined && within(sum.x.range, span(0n, BigInt(limit - sum.k)))) {
+    const p = cx.reg();
+    cx.emit({ op: 'alu', alu: 'add', w: 64, dst: p, a: base, b: { reg: sum.x.reg }, loc });
+    return { reg: p, off: sum.k };
+  }
+  let reg = cx.toReg(off, loc);
   if (!within(off.range, span(0n, BigInt(limit)))) {
+    // Check and use one short-lived copy: were the value spilled, a check of one reload would not
+    // bound a second reload for verifiers that do not tie spill slots to registers (before 6.8).
+    const copy = cx.reg();
+    cx.emit({ op: 'mov', dst: copy, src: reg, loc });
+    reg = copy;
     const ok = cx.newBlock();
     cx.terminate({ op: 'br', cond: 'jgt', a: reg, b: { imm: limit }, t: cx.faultBlock(loc).id, f: ok.id, loc });
     cx.enter(ok);

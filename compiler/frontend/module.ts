@@ -5,7 +5,8 @@ import { isValidRingbufSize } from '../../bpf/abi/ringbuf.ts';
 import { type FieldDecl, layoutFields } from '../dsl/struct.ts';
 import type { Cx, ModuleInfo } from './context.ts';
 import { lowerExpr } from './expr.ts';
-import type { MapInfo } from './values.ts';
+import { INT_TYPES, isIntTypeName } from '../ir/range.ts';
+import type { MapInfo, Value } from './values.ts';
 
 export interface ProgramSource {
   readonly name: string;
@@ -83,6 +84,44 @@ const mapDecl = (
     : { name, kind: 'hash', type: BPF_MAP_TYPE.HASH, keySize: 4, valueSize, maxEntries };
 };
 
+/** `table('u8', [1, 2, 3])`: the values appended to .rodata, aligned to their width. */
+const tableDecl = (cx: Cx, call: ts.CallExpression): Value | undefined => {
+  const [typeArg, valuesArg] = call.arguments;
+  const name = typeArg !== undefined && ts.isStringLiteral(typeArg) ? typeArg.text : '';
+  if (
+    !isIntTypeName(name) ||
+    INT_TYPES[name].big ||
+    valuesArg === undefined ||
+    !ts.isArrayLiteralExpression(valuesArg)
+  ) {
+    cx.error('BAD_DECL', call, "table('u8' | 'u16' | 'u32' | 'i8' | 'i16' | 'i32', [integer literals])");
+    return undefined;
+  }
+  const elem = INT_TYPES[name];
+  const width = elem.bits / 8;
+  const values: bigint[] = [];
+  for (const e of valuesArg.elements) {
+    const v = lowerExpr(cx, e);
+    if (v.kind !== 'int' || v.reg !== undefined || v.value === undefined) {
+      if (v.kind !== 'error') cx.error('NOT_CONSTANT', e, `the table entry \`${cx.text(e)}\``);
+      return undefined;
+    }
+    if (!cx.checkFits(v, elem, e)) return undefined;
+    values.push(v.value);
+  }
+  if (values.length === 0) {
+    cx.error('BAD_DECL', valuesArg, 'an empty table');
+    return undefined;
+  }
+  const ro = cx.module.rodata.bytes;
+  while (ro.length % width !== 0) ro.push(0);
+  const offset = ro.length;
+  for (const v of values)
+    for (let k = 0; k < width; k++) ro.push(Number((BigInt.asUintN(elem.bits, v) >> BigInt(8 * k)) & 0xffn));
+  while (ro.length % 8 !== 0) ro.push(0);
+  return { kind: 'table', offset, elem, length: values.length };
+};
+
 /** Collects the module's declarations into `mod`; returns the programs. */
 export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
   const programs: ProgramSource[] = [];
@@ -129,6 +168,9 @@ export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
           fields: layout,
           size: last === undefined ? 0 : last.offset + last.size,
         });
+      } else if (callee === 'table') {
+        const t = tableDecl(cx, call);
+        if (t !== undefined) mod.structs.set(sym, t);
       } else if (callee === 'program') {
         const obj = literalObject(cx, call.arguments[0]);
         const body = call.arguments[1];

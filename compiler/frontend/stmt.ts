@@ -1,18 +1,16 @@
 /**
- * Statements: bindings, assignments, if/else, bounded `for` loops, break/continue, return, and the
+ * Statements: bindings, assignments, if/else, break/continue, return (loops are in loop.ts), and the
  * inlining of the file's functions. Ring-buffer records alive on each path are tracked here, so a
  * record not submitted or discarded on some path is reported at compile time.
  */
 import ts from 'typescript';
 import type { Block, Loc } from '../ir/ir.ts';
-import { INT_TYPES, isIntTypeName, type IntType, rangeOf, span } from '../ir/range.ts';
+import { INT_TYPES, isIntTypeName, type IntType, rangeOf } from '../ir/range.ts';
 import { binaryInt, constInt } from './arith.ts';
 import type { Cx, Frame } from './context.ts';
 import { compoundOp, expectInt, lowerCond, lowerExpr, nullTest } from './expr.ts';
+import { lowerFor } from './loop.ts';
 import { ERROR, type IntValue, type Ref, type Value } from './values.ts';
-
-/** Largest trip count a loop bound may allow (the verifier walks every iteration). */
-export const LOOP_LIMIT = 1 << 16;
 
 const typeOfAnnotation = (cx: Cx, t: ts.TypeNode | undefined): IntType | 'bool' | 'void' | undefined => {
   if (t === undefined) return undefined;
@@ -23,14 +21,14 @@ const typeOfAnnotation = (cx: Cx, t: ts.TypeNode | undefined): IntType | 'bool' 
   return undefined;
 };
 
-const sameRefs = (a: ReadonlySet<Ref>, b: ReadonlySet<Ref>): boolean =>
+export const sameRefs = (a: ReadonlySet<Ref>, b: ReadonlySet<Ref>): boolean =>
   a.size === b.size && [...a].every((r) => b.has(r));
 
-const reportLeaks = (cx: Cx, live: Iterable<Ref>, where: string): void => {
+export const reportLeaks = (cx: Cx, live: Iterable<Ref>, where: string): void => {
   for (const r of live) cx.diags.error('RECORD_LEAK', r.start, r.end, r.name, where);
 };
 
-const lineOf = (cx: Cx, node: ts.Node): number => cx.loc(node).line;
+export const lineOf = (cx: Cx, node: ts.Node): number => cx.loc(node).line;
 
 /** Stores an integer into a variable register. */
 const assignInt = (cx: Cx, reg: number, v: IntValue, loc: Loc): void => {
@@ -38,7 +36,7 @@ const assignInt = (cx: Cx, reg: number, v: IntValue, loc: Loc): void => {
   else if (v.reg !== reg) cx.emit({ op: 'mov', dst: reg, src: v.reg, loc });
 };
 
-const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean): void => {
+export const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean): void => {
   const loc = cx.loc(d);
   if (!ts.isIdentifier(d.name)) {
     cx.error('UNSUPPORTED', d.name, 'destructuring');
@@ -62,7 +60,10 @@ const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean): void
   if (v.kind === 'int') {
     if (ann !== undefined && ann !== 'bool' && ann !== 'void') cx.checkFits(v, ann, d.initializer);
     if (isConst) {
-      const fresh = v.reg === undefined || !ts.isIdentifier(d.initializer) ? v : { ...v, reg: copy(cx, v.reg, loc) };
+      // (without `sum`: its x may be a variable assigned later)
+      const { sum: _, ...plain } = v;
+      const fresh =
+        v.reg === undefined || !ts.isIdentifier(d.initializer) ? plain : { ...plain, reg: copy(cx, v.reg, loc) };
       cx.bindings.set(sym, { kind: 'value', value: fresh });
       return;
     }
@@ -242,160 +243,6 @@ const lowerIf = (cx: Cx, s: ts.IfStatement): void => {
   if (!a.reach && !b.reach) cx.reachable = false;
 };
 
-const conjuncts = (e: ts.Expression): ts.Expression[] => {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
-  return ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken
-    ? [...conjuncts(e.left), ...conjuncts(e.right)]
-    : [e];
-};
-
-/** `for (let i: T = init; i < E [&& ...]; i++ | i += k)`: the only loop form, bounded by E's range. */
-const lowerFor = (cx: Cx, s: ts.ForStatement): void => {
-  const loc = cx.loc(s);
-  const init = s.initializer;
-  const decl =
-    init !== undefined && ts.isVariableDeclarationList(init) && init.declarations.length === 1
-      ? init.declarations[0]
-      : undefined;
-  if (
-    decl === undefined ||
-    !ts.isIdentifier(decl.name) ||
-    (init as ts.VariableDeclarationList).flags & ts.NodeFlags.Const
-  ) {
-    cx.error('UNBOUNDED_LOOP', s, 'the loop must declare one counter: `let i: u32 = 0`');
-    return;
-  }
-  lowerVarDecl(cx, decl, false);
-  const sym = cx.symbolOf(decl.name);
-  const b = sym === undefined ? undefined : cx.bindings.get(sym);
-  if (sym === undefined || b?.kind !== 'var') return;
-  const initRange =
-    decl.initializer === undefined
-      ? b.range
-      : (() => {
-          const v = cx.bindings.get(sym);
-          return v?.kind === 'var' ? v.range : b.range;
-        })();
-  // the step: i++, ++i or i += k with a constant k > 0
-  let step: bigint | undefined;
-  const inc = s.incrementor;
-  if (
-    inc !== undefined &&
-    (ts.isPostfixUnaryExpression(inc) || ts.isPrefixUnaryExpression(inc)) &&
-    inc.operator === ts.SyntaxKind.PlusPlusToken &&
-    ts.isIdentifier(inc.operand) &&
-    cx.symbolOf(inc.operand) === sym
-  )
-    step = 1n;
-  if (
-    inc !== undefined &&
-    ts.isBinaryExpression(inc) &&
-    inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken &&
-    ts.isIdentifier(inc.left) &&
-    cx.symbolOf(inc.left) === sym &&
-    ts.isNumericLiteral(inc.right)
-  )
-    step = BigInt(inc.right.text);
-  if (step === undefined || step <= 0n) {
-    cx.error('UNBOUNDED_LOOP', inc ?? s, `the update must increase \`${decl.name.text}\` by a constant`);
-    return;
-  }
-  const startLo = initRange.lo;
-  const header = cx.newBlock();
-  const body = cx.newBlock();
-  const cont = cx.newBlock();
-  const exit = cx.newBlock();
-  cx.jump(header, loc);
-  cx.enter(header);
-  const parts = s.condition === undefined ? [] : conjuncts(s.condition);
-  let bound: bigint | undefined;
-  for (const c of parts) {
-    const next = cx.newBlock();
-    const isBound =
-      bound === undefined &&
-      ts.isBinaryExpression(c) &&
-      ts.isIdentifier(c.left) &&
-      cx.symbolOf(c.left) === sym &&
-      (c.operatorToken.kind === ts.SyntaxKind.LessThanToken ||
-        c.operatorToken.kind === ts.SyntaxKind.LessThanEqualsToken);
-    if (isBound) {
-      const e = lowerExpr(cx, (c as ts.BinaryExpression).right);
-      const lim = e.kind === 'int' ? e : undefined;
-      if (lim !== undefined && lim.range.hi - startLo <= BigInt(LOOP_LIMIT) * step && lim.range.lo >= 0n) {
-        const le = (c as ts.BinaryExpression).operatorToken.kind === ts.SyntaxKind.LessThanEqualsToken;
-        bound = le ? lim.range.hi : lim.range.hi - 1n;
-        cx.terminate({
-          op: 'br',
-          cond: le ? 'jle' : 'jlt',
-          a: b.reg,
-          b: cx.operand(lim, loc),
-          t: next.id,
-          f: exit.id,
-          loc,
-        });
-        cx.enter(next);
-        continue;
-      }
-      if (lim !== undefined) {
-        cx.error(
-          'UNBOUNDED_LOOP',
-          c,
-          `the limit \`${cx.text((c as ts.BinaryExpression).right)}\` may be up to ${lim.range.hi} (at most ${LOOP_LIMIT} iterations are allowed)`,
-        );
-        return;
-      }
-    }
-    lowerCond(cx, c, next, exit);
-    cx.enter(next);
-  }
-  if (bound === undefined) {
-    cx.error('UNBOUNDED_LOOP', s.condition ?? s, `no \`${decl.name.text} < N\` condition bounds the loop`);
-    return;
-  }
-  cx.jump(body, loc);
-  const typeRange = rangeOf(b.type);
-  b.range = span(startLo, bound);
-  if (bound + step > typeRange.hi)
-    cx.error(
-      'RANGE',
-      inc as ts.Node,
-      `\`${cx.text(inc as ts.Node)}\``,
-      `..${bound + step}`,
-      b.type.name,
-      'a smaller limit',
-    );
-  const liveAtEntry = new Set(cx.live);
-  cx.enter(body);
-  cx.loops.push({ brk: exit, cont, live: liveAtEntry });
-  cx.loopVars.add(sym);
-  lowerStatement(cx, s.statement);
-  cx.loopVars.delete(sym);
-  cx.loops.pop();
-  if (cx.reachable && !sameRefs(cx.live, liveAtEntry))
-    reportLeaks(
-      cx,
-      [...cx.live].filter((r) => !liveAtEntry.has(r)),
-      `the next iteration of the loop at line ${lineOf(cx, s)}`,
-    );
-  cx.jump(cont, loc);
-  cx.enter(cont);
-  cx.live = new Set(liveAtEntry);
-  const next = cx.reg();
-  cx.emit({
-    op: 'alu',
-    alu: 'add',
-    w: bound + step <= 0xffffffffn && startLo >= 0n ? 32 : 64,
-    dst: next,
-    a: b.reg,
-    b: { imm: Number(step) },
-    loc,
-  });
-  cx.emit({ op: 'mov', dst: b.reg, src: next, loc });
-  cx.jump(header, loc);
-  cx.enter(exit);
-  b.range = span(startLo, bound + step);
-};
-
 const lowerReturn = (cx: Cx, s: ts.ReturnStatement): void => {
   const loc = cx.loc(s);
   const frame = cx.frames[cx.frames.length - 1] as Frame;
@@ -540,7 +387,8 @@ export const inlineCall = (cx: Cx, fn: ts.FunctionDeclaration, node: ts.CallExpr
       } else
         cx.bindings.set(sym, {
           kind: 'value',
-          value: v.reg !== undefined && ts.isIdentifier(arg) ? { ...v, reg: copy(cx, v.reg, loc) } : v,
+          value: (({ sum: _, ...plain }) =>
+            v.reg !== undefined && ts.isIdentifier(arg) ? { ...plain, reg: copy(cx, v.reg, loc) } : plain)(v),
         });
     } else if (v.kind === 'int') {
       cx.error('NEEDS_TYPE', p, p.name.getText(cx.source));

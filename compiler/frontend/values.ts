@@ -24,13 +24,23 @@ export interface Ref {
 
 export type Value =
   /** An integer: constant (`value`) or in `reg`; `big` for bigint-typed values. */
-  | { readonly kind: 'int'; readonly reg?: VReg; readonly value?: bigint; readonly range: Range; readonly big: boolean }
+  | {
+      readonly kind: 'int';
+      readonly reg?: VReg;
+      readonly value?: bigint;
+      readonly range: Range;
+      readonly big: boolean;
+      /** For `x + k` (k a small constant): x and k, so an access at `x + k` can put k in the offset field. */
+      readonly sum?: { readonly x: IntValueOf; readonly k: number };
+    }
   | { readonly kind: 'bool'; readonly reg?: VReg; readonly value?: boolean }
   /** A view of `size` bytes at `reg`. */
   | { readonly kind: 'ptr'; readonly reg: VReg; readonly size: number; readonly ref?: Ref }
   | { readonly kind: 'struct'; readonly reg: VReg; readonly fields: readonly FieldLayout[] }
   | { readonly kind: 'structdef'; readonly fields: readonly FieldLayout[]; readonly size: number }
   | { readonly kind: 'map'; readonly map: MapInfo }
+  /** A constant table in .rodata: `length` entries of `elem` at `offset`. */
+  | { readonly kind: 'table'; readonly offset: number; readonly elem: IntType; readonly length: number }
   | { readonly kind: 'ctx'; readonly reg: VReg }
   | { readonly kind: 'string'; readonly text: string }
   | { readonly kind: 'null' }
@@ -39,6 +49,7 @@ export type Value =
   | { readonly kind: 'error' };
 
 export type IntValue = Extract<Value, { kind: 'int' }>;
+type IntValueOf = IntValue;
 
 export const ERROR: Value = { kind: 'error' };
 export const VOID: Value = { kind: 'void' };

@@ -69,6 +69,12 @@ export type Terminator = (
 
 export interface Block {
   readonly id: number;
+  /**
+   * Layout rank: the order in which the frontend started filling blocks, i.e. source order (a
+   * condition's continuation right after the condition, not after the arms created before it).
+   * Blocks never entered (fault exits) rank last.
+   */
+  seq: number;
   readonly insns: IrInsn[];
   term: Terminator | undefined;
 }
@@ -79,12 +85,14 @@ export interface IrFunction {
   /** Stack bytes used by the frontend's own areas (buffers, keys); spills come on top. */
   stackSize: number;
   nextReg: number;
+  /** Next layout rank to hand out (Block.seq). */
+  nextSeq: number;
 }
 
-export const newFunction = (name: string): IrFunction => ({ name, blocks: [], stackSize: 0, nextReg: 0 });
+export const newFunction = (name: string): IrFunction => ({ name, blocks: [], stackSize: 0, nextReg: 0, nextSeq: 0 });
 
 export const newBlock = (f: IrFunction): Block => {
-  const b: Block = { id: f.blocks.length, insns: [], term: undefined };
+  const b: Block = { id: f.blocks.length, seq: Number.POSITIVE_INFINITY, insns: [], term: undefined };
   f.blocks.push(b);
   return b;
 };

@@ -1,4 +1,4 @@
-checksum:  ; section syscall, 22 insns, stack 8 bytes
+checksum:  ; section syscall, 21 insns, stack 8 bytes
 ; 7: const data = input.lookup(0);
     0: r2 = r10
     1: r2 += -8
@@ -15,16 +15,15 @@ checksum:  ; section syscall, 22 insns, stack 8 bytes
    11: r2 = 0
 ; 10: for (let i: u32 = 0; i < 256; i++) {
    12: r3 = 0
-   13: if r3 >= 256 goto +6
 ; 11: sum = u32(sum + data.u8(i));
-   14: r4 = r1
-   15: r4 += r3
-   16: r4 = *(u8 *)(r4 + 0)
-   17: w2 += w4
+   13: r4 = r1
+   14: r4 += r3
+   15: r4 = *(u8 *)(r4 + 0)
+   16: w2 += w4
 ; 10: for (let i: u32 = 0; i < 256; i++) {
-   18: w3 += 1
-   19: goto -7
+   17: w3 += 1
+   18: if r3 < 256 goto -6
 ; 13: return sum & 0xffff;
-   20: w2 &= 65535
-   21: r0 = r2
-   22: exit
+   19: w2 &= 65535
+   20: r0 = r2
+   21: exit

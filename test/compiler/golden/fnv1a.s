@@ -1,4 +1,4 @@
-fnv1a:  ; section syscall, 29 insns, stack 8 bytes
+fnv1a:  ; section syscall, 22 insns, stack 8 bytes
 ; 7: const data = input.lookup(0);
     0: r2 = r10
     1: r2 += -8
@@ -15,23 +15,16 @@ fnv1a:  ; section syscall, 29 insns, stack 8 bytes
    11: w2 = -2128831035
 ; 10: for (let i: u32 = 0; i < 64; i++) {
    12: r3 = 0
-   13: if r3 >= 64 goto +13
 ; 11: h = u32(Math.imul(h ^ data.u8(i), 0x01000193));
-   14: r4 = r1
-   15: r4 += r3
-   16: r4 = *(u8 *)(r4 + 0)
-   17: w4 ^= w2
-   18: r4 <<= 32
-   19: r4 s>>= 32
-   20: w4 *= 16777619
-   21: r4 <<= 32
-   22: r4 s>>= 32
-   23: r2 = r4
-   24: w2 |= 0
+   13: r4 = r1
+   14: r4 += r3
+   15: r4 = *(u8 *)(r4 + 0)
+   16: w2 ^= w4
+   17: w2 *= 16777619
 ; 10: for (let i: u32 = 0; i < 64; i++) {
-   25: w3 += 1
-   26: goto -14
+   18: w3 += 1
+   19: if r3 < 64 goto -7
 ; 13: return h & 0x7fffffff;
-   27: w2 &= 2147483647
-   28: r0 = r2
-   29: exit
+   20: w2 &= 2147483647
+   21: r0 = r2
+   22: exit

@@ -1,4 +1,4 @@
-memcmp:  ; section syscall, 30 insns, stack 8 bytes
+memcmp:  ; section syscall, 25 insns, stack 8 bytes
 ; 7: const data = input.lookup(0);
     0: r2 = r10
     1: r2 += -8
@@ -13,28 +13,22 @@ memcmp:  ; section syscall, 30 insns, stack 8 bytes
    10: exit
 ; 9: for (let i: u32 = 0; i < 32; i++) {
    11: r2 = 0
-   12: if r2 >= 32 goto +10
 ; 10: const a = data.u8(i);
-   13: r3 = r1
-   14: r3 += r2
-   15: r3 = *(u8 *)(r3 + 0)
+   12: r3 = r1
+   13: r3 += r2
+   14: r4 = *(u8 *)(r3 + 0)
 ; 11: const b = data.u8(i + 32);
-   16: r4 = r2
-   17: w4 += 32
-   18: r4 += r1
-   19: r4 = *(u8 *)(r4 + 0)
+   15: r3 = *(u8 *)(r3 + 32)
 ; 12: if (a !== b) return a < b ? -1 : 1;
-   20: if r3 != r4 goto +4
+   16: if r4 == r3 goto +5
+   17: if r4 >= r3 goto +2
+   18: r0 = -1
+   19: exit
+   20: r0 = 1
+   21: exit
 ; 9: for (let i: u32 = 0; i < 32; i++) {
-   21: w2 += 1
-   22: goto -11
+   22: w2 += 1
+   23: if r2 < 32 goto -12
 ; 14: return 0;
-   23: r0 = 0
-   24: exit
-; 12: if (a !== b) return a < b ? -1 : 1;
-   25: if r3 >= r4 goto +2
-   26: r1 = -1
-   27: goto +1
-   28: r1 = 1
-   29: r0 = r1
-   30: exit
+   24: r0 = 0
+   25: exit

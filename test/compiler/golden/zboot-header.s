@@ -1,4 +1,4 @@
-zbootHeader:  ; section syscall, 42 insns, stack 8 bytes
+zbootHeader:  ; section syscall, 40 insns, stack 8 bytes
 ; 7: const d = input.lookup(0);
     0: r2 = r10
     1: r2 += -8
@@ -27,32 +27,28 @@ zbootHeader:  ; section syscall, 42 insns, stack 8 bytes
    20: r3 = *(u32 *)(r1 + 12)
 ; 13: if (offset + size > 0x10000000 || size === 0) return -4;
    21: r2 += r3
-   22: if r2 <= 268435456 goto +5
-   23: r0 = -4
-   24: exit
+   22: if r2 > 268435456 goto +1
+   23: if r3 != 0 goto +2
+   24: r0 = -4
+   25: exit
 ; 14: const c = d.u32(24);
-   25: r2 = *(u32 *)(r1 + 24)
+   26: r1 = *(u32 *)(r1 + 24)
 ; 15: if (c === 0x70697a67) return 1;
-   26: if r2 == 1885960807 goto +3
-   27: goto +4
-; 13: if (offset + size > 0x10000000 || size === 0) return -4;
-   28: if r3 == 0 goto -6
-   29: goto -5
-; 15: if (c === 0x70697a67) return 1;
-   30: r0 = 1
-   31: exit
+   27: if r1 != 1885960807 goto +2
+   28: r0 = 1
+   29: exit
 ; 16: if (c === 0x6474737a) return 2;
-   32: if r2 != 1685353338 goto +2
-   33: r0 = 2
-   34: exit
+   30: if r1 != 1685353338 goto +2
+   31: r0 = 2
+   32: exit
 ; 17: if (c === 0x00347a6c) return 3;
-   35: if r2 != 3439212 goto +2
-   36: r0 = 3
-   37: exit
+   33: if r1 != 3439212 goto +2
+   34: r0 = 3
+   35: exit
 ; 18: if (c === 0x00007a78) return 4;
-   38: if r2 != 31352 goto +2
-   39: r0 = 4
-   40: exit
+   36: if r1 != 31352 goto +2
+   37: r0 = 4
+   38: exit
 ; 19: return -5;
-   41: r0 = -5
-   42: exit
+   39: r0 = -5
+   40: exit
