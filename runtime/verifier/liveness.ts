@@ -56,7 +56,8 @@ const useDef = (s: ProgSlot): UseDef => {
   }
 };
 
-const successors = (prog: readonly ProgSlot[], i: number): number[] => {
+/** Successor slots of instruction i in the intra-procedural graph (a call falls through). */
+export const successors = (prog: readonly ProgSlot[], i: number): number[] => {
   const s = prog[i] as ProgSlot;
   const code = s.raw.code;
   const cls = classOf(code);

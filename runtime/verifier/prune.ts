@@ -1,8 +1,9 @@
 /**
  * State equivalence for pruning (states_equal / regsafe / stacksafe): a new state is safe when an
  * already fully explored state at the same instruction contains it.
- * Known difference from the kernel: without precision tracking every scalar is compared as if
- * precise, which is sound but prunes less (more processed instructions, never a wrong accept).
+ * Scalars that need no precision at the instruction (precision.ts, a static stand-in for the
+ * kernel's mark_chain_precision) match any scalar, as the kernel's imprecise scalars do; spilled
+ * scalars are always compared exactly (sound, prunes less than the kernel).
  */
 import type { Bounds } from './domain/bounds.ts';
 import { tnumIn } from './domain/tnum.ts';
@@ -31,10 +32,11 @@ const rangeWithin = (o: Bounds, c: Bounds): boolean =>
   o.s32min <= c.s32min &&
   o.s32max >= c.s32max;
 
-export const regsafe = (o: RegState, c: RegState, ids: IdMap): boolean => {
+export const regsafe = (o: RegState, c: RegState, ids: IdMap, precise = true): boolean => {
   if (o.type === 'not_init') return true;
   if (c.type === 'not_init') return false;
   if (o.type !== c.type || o.flags !== c.flags) return false;
+  if (o.type === 'scalar' && !precise) return true;
   if (o.type === 'scalar') return rangeWithin(o.b, c.b) && tnumIn(o.b.varOff, c.b.varOff) && checkIds(o.id, c.id, ids);
   if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frameno !== c.frameno) return false;
   if (o.subprogno !== c.subprogno || o.btfName !== c.btfName) return false;
@@ -63,10 +65,11 @@ const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
   return true;
 };
 
-const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number): boolean => {
+const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number, precise: number): boolean => {
   if (o.callsite !== c.callsite) return false;
   for (let i = 0; i < 11; i++) {
-    if (live & (1 << i) && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids)) return false;
+    const bit = 1 << i;
+    if (live & bit && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids, (precise & bit) !== 0)) return false;
   }
   return stacksafe(o, c, ids);
 };
@@ -74,18 +77,21 @@ const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number): 
 /**
  * states_equal. `liveAt(frame)` gives the registers live in that frame (at the instruction for the
  * innermost frame, at the pending call for the others); dead registers are not compared.
+ * `preciseAt(frame)` the same for the scalars that need precision; the others match any scalar.
  */
 export const statesEqual = (
   o: VerifierState,
   c: VerifierState,
   liveAt: (frame: number) => number = () => 0x7ff,
+  preciseAt: (frame: number) => number = () => 0x7ff,
 ): boolean => {
   if (o.frames.length !== c.frames.length) return false;
   if (o.refs.length !== c.refs.length) return false;
   const ids: IdMap = new Map();
   for (let i = 0; i < o.refs.length; i++) if (!checkIds(o.refs[i]?.id ?? 0, c.refs[i]?.id ?? 0, ids)) return false;
   for (let i = 0; i < o.frames.length; i++) {
-    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i))) return false;
+    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), preciseAt(i)))
+      return false;
   }
   return true;
 };

@@ -4,7 +4,7 @@
  * Each instruction kind has its own transfer module under check/; this file only sequences them.
  */
 import { availableParallelism } from 'node:os';
-import { helperName as abiHelperName } from '../../bpf/abi/index.ts';
+import { BPF_FUNC, helperName as abiHelperName } from '../../bpf/abi/index.ts';
 import { kernelInsnText } from '../../bpf/asm/kernel-log.ts';
 import { checkSlot, Class, classOf, type Insn, type RawSlot, toSlots } from '../../bpf/isa/index.ts';
 import { analyzeCfg, CfgError } from './cfg.ts';
@@ -19,9 +19,11 @@ import { frameToString } from './log/print.ts';
 import { LogLevel, VerifierLog } from './log/writer.ts';
 import type { ProgramPolicy } from './policy/types.ts';
 import { liveRegisters } from './liveness.ts';
+import { preciseRegisters } from './precision.ts';
 import { fromRawSlots, type ProgSlot } from './program.ts';
 import { statesEqual, statesIdentical, statesMaybeLooping } from './prune.ts';
 import { summarizeLog, type VerifierResult } from './result.ts';
+import { checkMaxStackDepth } from './stack-depth.ts';
 import { cloneState, curFrame, newFrame, type VerifierState } from './state/frame.ts';
 import { type MapDesc, makeReg, type RegState } from './state/reg.ts';
 
@@ -140,6 +142,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   }
   for (let i = 0; i < cfg.subprogs.length; i++) stackDepth.push(0);
   const live = liveRegisters(prog);
+  const precise = preciseRegisters(prog, cfg.subprogs, options.policy.retRange !== undefined);
   if (log.states) {
     cfg.subprogs.forEach((start, i) => {
       log.write(`func#${i} @${start}\n`);
@@ -196,6 +199,13 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       const at = frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
       return live[at] ?? 0x7ff;
     };
+  const preciseAt =
+    (idx: number) =>
+    (frame: number): number => {
+      const frames = env.state.frames;
+      const at = frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
+      return precise[at] ?? 0x7ff;
+    };
 
   const stateVisited = (idx: number): boolean => {
     const list = explored.get(idx) ?? [];
@@ -228,7 +238,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           // Inside a loop, checkpoints are added less often.
           addNew = force || jmpsProcessed - prevJmps >= 20 || processed - prevInsns >= 100;
         }
-      } else if (statesEqual(sl.state, env.state, liveAt(idx))) {
+      } else if (statesEqual(sl.state, env.state, liveAt(idx), preciseAt(idx))) {
         sl.hit++;
         return true;
       }
@@ -411,6 +421,12 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     }
   }
   if (log.verbose && !log.states) log.reset(0);
+  try {
+    checkMaxStackDepth(prog, cfg.subprogs, stackDepth, usesPrivateStack(options.policy, prog));
+  } catch (e) {
+    if (e instanceof VerifierError) return fail(0, e, undefined);
+    throw e;
+  }
   finishLog();
   return {
     accepted: true,
@@ -422,3 +438,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
 };
 
 const DONE = Symbol('done');
+
+/** bpf_enable_priv_stack: tracing programs (not iterators) on x86-64, unless a tail call is made. */
+const usesPrivateStack = (policy: ProgramPolicy, prog: readonly ProgSlot[]): boolean =>
+  policy.progType === 26 &&
+  !prog.some((s) => !s.continuation && s.raw.code === 0x85 && s.raw.src === 0 && s.raw.imm === BPF_FUNC.tail_call);

@@ -1,6 +1,7 @@
 /**
  * Random verifier programs (fast-check, fixed seed): straight-line code with forward branches only
- * (no loops, so nothing sent to the kernel can hit the bug of reference/ebpf.md §8), biased toward
+ * (no loops, so nothing sent to the kernel can hit the bug of reference/ebpf.md §8; the soundness
+ * property, which stays in this process, adds bounded loops), biased toward
  * context and stack accesses, branches on bounds, map-value and packet accesses behind checks, and
  * helper calls. Registers r7-r9 start as context-derived scalars; r6 keeps the context.
  */
@@ -13,12 +14,54 @@ const SIZE = fc.constantFrom('u8', 'u16', 'u32', 'u64');
 const BYTES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8 };
 const COND = fc.constantFrom('>', '>=', '<', '<=', '==', '!=', 's>', 's<', '&');
 
-type Snippet = (label: (k: number) => string) => string;
+/** Text of one snippet: `label(k)` names the start of the k-th snippet after it, `here` its own start. */
+type Snippet = (label: (k: number) => string, here: string) => string;
 /** `+ 4` / `- 4` for an address offset. */
 const at = (off: number): string => (off < 0 ? `- ${-off}` : `+ ${off}`);
 
-const snippet = (prog: ProgKind): fc.Arbitrary<Snippet> =>
+/**
+ * A bounded loop on r9 (1..12 iterations) whose body accumulates into r7/r8, branches on them, and
+ * writes the stack or reads a map value at an offset derived from the counter.
+ */
+const loopSnippet: fc.Arbitrary<Snippet> = fc
+  .tuple(
+    fc.integer({ min: 1, max: 12 }),
+    fc.constantFrom('+=', '^=', '*=', '|='),
+    fc.constantFrom('none', 'branch', 'stack', 'map'),
+    fc.integer({ min: 0, max: 15 }),
+    fc.boolean(),
+  )
+  .map(
+    ([n, op, body, mask, wide]): Snippet =>
+      (_label, here) => {
+        const lines = ['  r9 = 0', `${here}_b:`, `  r7 ${op} r9`];
+        if (body === 'branch') lines.push(`  if r7 > ${n * 3} goto ${here}_c`, '  r8 += 1', `${here}_c:`);
+        if (body === 'stack')
+          lines.push(
+            '  r2 = r10',
+            '  r2 += -64',
+            '  r3 = r9',
+            `  r3 &= ${mask & 7}`,
+            '  r3 <<= 3',
+            '  r2 += r3',
+            '  *(u64 *)(r2 + 0) = r7',
+          );
+        if (body === 'map')
+          lines.push(
+            '  r1 = val_big ll',
+            '  r3 = r9',
+            `  r3 &= ${mask * 4 + 3}`,
+            '  r1 += r3',
+            `  r8 = *(u${wide ? 32 : 8} *)(r1 + 0)`,
+          );
+        lines.push(wide ? '  w9 += 1' : '  r9 += 1', `  if r9 < ${n} goto ${here}_b`);
+        return lines.join('\n');
+      },
+  );
+
+const snippet = (prog: ProgKind, loops: boolean): fc.Arbitrary<Snippet> =>
   fc.oneof(
+    { weight: loops ? 3 : 0, arbitrary: loopSnippet },
     {
       weight: 3,
       arbitrary: fc
@@ -177,13 +220,17 @@ const snippet = (prog: ProgKind): fc.Arbitrary<Snippet> =>
     },
   );
 
-const program = (prog: ProgKind): fc.Arbitrary<string> =>
-  fc.array(snippet(prog), { minLength: 2, maxLength: 14 }).map((parts) => {
+/**
+ * One random program of kind `prog`, as assembly text. `loops` adds bounded loops: for our verifier
+ * only (soundness), never for the kernel (reference/ebpf.md §8).
+ */
+export const programArb = (prog: ProgKind, loops = false): fc.Arbitrary<string> =>
+  fc.array(snippet(prog, loops), { minLength: 2, maxLength: 14 }).map((parts) => {
     const head =
       prog === 'xdp'
         ? ['  r6 = r1', '  r7 = *(u32 *)(r6 + 12)', '  r8 = *(u32 *)(r6 + 16)', '  r9 = 0']
         : ['  r6 = r1', `  r7 = *(u32 *)(r6 + 0)`, `  r8 = *(u32 *)(r6 + 4)`, '  r9 = 0'];
-    const body = parts.map((p, i) => `L${i}:\n${p((k) => `L${Math.min(i + k, parts.length)}`)}`);
+    const body = parts.map((p, i) => `L${i}:\n${p((k) => `L${Math.min(i + k, parts.length)}`, `L${i}`)}`);
     return [...head, ...body, `L${parts.length}:`, '  r0 = 0', '  exit'].join('\n');
   });
 
@@ -191,6 +238,6 @@ const program = (prog: ProgKind): fc.Arbitrary<string> =>
 export const generatedCases = (count: number, seed = 4): HandCase[] =>
   (['socket', 'xdp', 'syscall'] as const).flatMap((prog, k) =>
     fc
-      .sample(program(prog), { numRuns: count, seed: seed + k })
+      .sample(programArb(prog), { numRuns: count, seed: seed + k })
       .map((asm, i) => ({ name: `gen_${prog}_${i}`, asm, prog })),
   );

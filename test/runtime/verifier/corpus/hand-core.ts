@@ -305,4 +305,17 @@ use:
   ),
   c('subprog_r6_preserved', 'r6 = 3\n call fn\n r0 = r6\n exit\nfn:\n r0 = 0\n exit'),
   c('subprog_r2_clobbered', 'r2 = 3\n call fn\n r0 = r2\n exit\nfn:\n r0 = 0\n exit'),
+  // check_max_stack_depth: 256 + 256 fits; 264 (272 rounded to 16) + 256 does not.
+  c(
+    'stack_combined_fits',
+    '*(u8 *)(r10 - 256) = 0\n call fn\n r0 = 0\n exit\nfn:\n *(u8 *)(r10 - 256) = 0\n r0 = 0\n exit',
+  ),
+  c(
+    'stack_combined_too_large',
+    '*(u8 *)(r10 - 264) = 0\n call fn\n r0 = 0\n exit\nfn:\n *(u8 *)(r10 - 256) = 0\n r0 = 0\n exit',
+  ),
+  c(
+    'stack_combined_three_frames',
+    '*(u8 *)(r10 - 200) = 0\n call f1\n r0 = 0\n exit\nf1:\n *(u8 *)(r10 - 200) = 0\n call f2\n exit\nf2:\n *(u8 *)(r10 - 120) = 0\n r0 = 0\n exit',
+  ),
 ];
