@@ -212,7 +212,8 @@ export const LINUX_HELPER_PROTOS: readonly HelperProto[] = [
     ret: INT,
     args: [a('ARG_PTR_TO_UNINIT_MEM'), a('ARG_CONST_SIZE_OR_ZERO'), ANY],
     mightSleep: true,
-    scope: { progTypes: 'tracing' },
+    // 6.18 lists it in bpf_base_func_proto; only sleepable programs may call it (might_sleep).
+    scope: { progTypes: 'all' },
     origin: 'linux',
   }),
   proto({

@@ -16,10 +16,7 @@ interface Recorded {
 const RECORD = record as Record<string, Recorded>;
 
 /** Known differences, each with its reason (kept short; see runtime/verifier/README.md). */
-const KNOWN: Record<string, string> = {
-  copy_from_user_socket:
-    'bpf/abi offers bpf_copy_from_user to tracing programs only; Linux 6.18 has it in bpf_base_func_proto',
-};
+const KNOWN: Record<string, string> = {};
 
 /** Accepted programs whose processed count is known to differ by more than 10%, with the reason. */
 const COUNT_KNOWN: Record<string, string> = {
