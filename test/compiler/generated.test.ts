@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
+/** GEN_SEED=N replays a run (fast-check prints the seed of a failing one). */
+const seedOption = process.env.GEN_SEED === undefined ? {} : { seed: Number(process.env.GEN_SEED) };
 import { Bytes, type Program } from '../../compiler/dsl/index.ts';
 import type { ArrayMap } from '../../compiler/dsl/maps.ts';
 import { compileSource, formatDiagnostic, linkedInsns, linkedMaps, writeElf } from '../../compiler/index.ts';
@@ -68,7 +71,7 @@ describe(`${TOTAL} generated programs: compile, verify, native = compiled`, () =
           }
         },
       ),
-      { numRuns: Math.ceil(TOTAL / PER_FILE), endOnFailure: true },
+      { numRuns: Math.ceil(TOTAL / PER_FILE), endOnFailure: true, ...seedOption },
     );
     expect(programs).toBeGreaterThanOrEqual(TOTAL);
     // the generator must reach both outcomes: a run that faults and a run that does not

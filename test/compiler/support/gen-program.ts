@@ -186,8 +186,9 @@ class Gen {
     const litRhs = r.chance(0.4);
     const rhs = litRhs ? `${r.pick([0, 1, 16, 128, 255, 0x4550, -1])}` : this.num(depth + 1);
     const lhs = this.num(depth + 1);
-    // nor a variable against a literal with === / !== (tsc narrows the variable to the literal)
-    const narrows = litRhs && (op === '===' || op === '!==') && /^[vcfj]\d+$/.test(lhs);
+    // nor a bare variable with === / !== (tsc narrows it to the other side's literal type, which can
+    // make a later comparison of the same variable a type error)
+    const narrows = (op === '===' || op === '!==') && /^[vcfj]\d+$/.test(lhs);
     return `${narrows ? `u32(${lhs})` : side(lhs, r.pick(['u32', 'i32']))} ${op} ${rhs}`;
   }
 
