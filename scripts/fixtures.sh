@@ -38,16 +38,16 @@ fetch() {
   (cd "$tmp" && apt-get download -q=2 -o APT::Sandbox::User=root "$pkg=$version" >/dev/null 2>"$tmp/err") ||
     die "cannot download $pkg $version (offline?): $(tail -n1 "$tmp/err")"
   local deb; deb=$(ls "$tmp"/*.deb)
-  mkdir -p "$tmp/root"
+  mkdir -p "$tmp/pkg"
   if [ $# -eq 0 ]; then
-    dpkg-deb -x "$deb" "$tmp/root"
+    dpkg-deb -x "$deb" "$tmp/pkg"
   else
     # Only the named paths (a kernel package is mostly modules the tests never read).
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/root" "$@"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/pkg" "$@"
   fi
-  echo "$pkg $version" >"$tmp/root/.package"
+  echo "$pkg $version" >"$tmp/pkg/.package"
   rm -rf "$dir"
-  mv "$tmp/root" "$dir"
+  mv "$tmp/pkg" "$dir"
   rm -rf "$tmp"
 }
 tmp=

@@ -70,46 +70,27 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const checked = (v: bigint, bits: 32 | 64): bigint | undefined => (BigInt.asIntN(bits, v) === v ? v : undefined);
 const checkedU = (v: bigint, bits: 32 | 64): bigint | undefined => (BigInt.asUintN(bits, v) === v ? v : undefined);
 
+/** The whole range of a width: what a bound falls back to when an operation may overflow. */
+const S32_RANGE = [S32_MIN, S32_MAX] as const;
+const S64_RANGE = [S64_MIN, S64_MAX] as const;
+const U32_RANGE = [0n, U32_MAX] as const;
+const U64_RANGE = [0n, U64_MAX] as const;
+
+/** [lo, hi] when neither end overflowed (undefined), else the width's whole range. */
+const orWhole = (
+  lo: bigint | undefined,
+  hi: bigint | undefined,
+  whole: readonly [bigint, bigint],
+): readonly [bigint, bigint] => (lo === undefined || hi === undefined ? whole : [lo, hi]);
+
 const add32 = (d: Bounds, s: Bounds): void => {
-  const lo = checked(d.s32min + s.s32min, 32);
-  const hi = checked(d.s32max + s.s32max, 32);
-  if (lo === undefined || hi === undefined) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = lo;
-    d.s32max = hi;
-  }
-  const ulo = checkedU(d.u32min + s.u32min, 32);
-  const uhi = checkedU(d.u32max + s.u32max, 32);
-  if (ulo === undefined || uhi === undefined) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
-  } else {
-    d.u32min = ulo;
-    d.u32max = uhi;
-  }
+  [d.s32min, d.s32max] = orWhole(checked(d.s32min + s.s32min, 32), checked(d.s32max + s.s32max, 32), S32_RANGE);
+  [d.u32min, d.u32max] = orWhole(checkedU(d.u32min + s.u32min, 32), checkedU(d.u32max + s.u32max, 32), U32_RANGE);
 };
 
 const add64 = (d: Bounds, s: Bounds): void => {
-  const lo = checked(d.smin + s.smin, 64);
-  const hi = checked(d.smax + s.smax, 64);
-  if (lo === undefined || hi === undefined) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = lo;
-    d.smax = hi;
-  }
-  const ulo = checkedU(d.umin + s.umin, 64);
-  const uhi = checkedU(d.umax + s.umax, 64);
-  if (ulo === undefined || uhi === undefined) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = ulo;
-    d.umax = uhi;
-  }
+  [d.smin, d.smax] = orWhole(checked(d.smin + s.smin, 64), checked(d.smax + s.smax, 64), S64_RANGE);
+  [d.umin, d.umax] = orWhole(checkedU(d.umin + s.umin, 64), checkedU(d.umax + s.umax, 64), U64_RANGE);
 };
 
 /** scalar_min_max_add for both widths plus the tnum (also used by linked-register sync). */
@@ -120,41 +101,14 @@ export const addBounds = (d: Bounds, s: Bounds): void => {
 };
 
 const sub32 = (d: Bounds, s: Bounds): void => {
-  const lo = checked(d.s32min - s.s32max, 32);
-  const hi = checked(d.s32max - s.s32min, 32);
-  if (lo === undefined || hi === undefined) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = lo;
-    d.s32max = hi;
-  }
-  if (d.u32min < s.u32max) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
-  } else {
-    d.u32min -= s.u32max;
-    d.u32max -= s.u32min;
-  }
+  [d.s32min, d.s32max] = orWhole(checked(d.s32min - s.s32max, 32), checked(d.s32max - s.s32min, 32), S32_RANGE);
+  // Unsigned: wraps below zero exactly when the smallest result would.
+  [d.u32min, d.u32max] = d.u32min < s.u32max ? U32_RANGE : [d.u32min - s.u32max, d.u32max - s.u32min];
 };
 
 const sub64 = (d: Bounds, s: Bounds): void => {
-  const lo = checked(d.smin - s.smax, 64);
-  const hi = checked(d.smax - s.smin, 64);
-  if (lo === undefined || hi === undefined) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = lo;
-    d.smax = hi;
-  }
-  if (d.umin < s.umax) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin -= s.umax;
-    d.umax -= s.umin;
-  }
+  [d.smin, d.smax] = orWhole(checked(d.smin - s.smax, 64), checked(d.smax - s.smin, 64), S64_RANGE);
+  [d.umin, d.umax] = d.umin < s.umax ? U64_RANGE : [d.umin - s.umax, d.umax - s.umin];
 };
 
 /** Products of the four corners, or undefined if one overflows. */
@@ -170,44 +124,21 @@ const corners = (a0: bigint, a1: bigint, b0: bigint, b1: bigint, bits: 32 | 64):
   return out;
 };
 
+/** The signed [min, max] over the four corner products, or the whole range if one overflows. */
+const cornerRange = (a0: bigint, a1: bigint, b0: bigint, b1: bigint, bits: 32 | 64): readonly [bigint, bigint] => {
+  const p = corners(a0, a1, b0, b1, bits);
+  if (p === undefined) return bits === 32 ? S32_RANGE : S64_RANGE;
+  return [p.reduce(min), p.reduce(max)];
+};
+
 const mul32 = (d: Bounds, s: Bounds): void => {
-  const umax = checkedU(d.u32max * s.u32max, 32);
-  const umin = checkedU(d.u32min * s.u32min, 32);
-  if (umax === undefined || umin === undefined) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
-  } else {
-    d.u32min = umin;
-    d.u32max = umax;
-  }
-  const p = corners(d.s32min, d.s32max, s.s32min, s.s32max, 32);
-  if (p === undefined) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = p.reduce(min);
-    d.s32max = p.reduce(max);
-  }
+  [d.u32min, d.u32max] = orWhole(checkedU(d.u32min * s.u32min, 32), checkedU(d.u32max * s.u32max, 32), U32_RANGE);
+  [d.s32min, d.s32max] = cornerRange(d.s32min, d.s32max, s.s32min, s.s32max, 32);
 };
 
 const mul64 = (d: Bounds, s: Bounds): void => {
-  const umax = checkedU(d.umax * s.umax, 64);
-  const umin = checkedU(d.umin * s.umin, 64);
-  if (umax === undefined || umin === undefined) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = umin;
-    d.umax = umax;
-  }
-  const p = corners(d.smin, d.smax, s.smin, s.smax, 64);
-  if (p === undefined) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = p.reduce(min);
-    d.smax = p.reduce(max);
-  }
+  [d.umin, d.umax] = orWhole(checkedU(d.umin * s.umin, 64), checkedU(d.umax * s.umax, 64), U64_RANGE);
+  [d.smin, d.smax] = cornerRange(d.smin, d.smax, s.smin, s.smax, 64);
 };
 
 /** Signed 32-bit bounds from unsigned ones when the u32 range does not cross the sign boundary. */
