@@ -303,7 +303,10 @@ const readLicense = (elf: ElfFile): string | undefined => {
 const readVersion = (elf: ElfFile): number | undefined => {
   const s = sectionNamed(elf, VERSION_SECTION);
   if (s === undefined) return undefined;
-  if (s.size !== 4) throw new ElfError('BAD_SECTION', s.offset, `version section of ${s.size} bytes (needs 4)`, s.name);
+  // The bytes held, not sh_size: a NOBITS section has a size but no contents.
+  if (s.data.length !== 4) {
+    throw new ElfError('BAD_SECTION', s.offset, `version section of ${s.data.length} bytes (needs 4)`, s.name);
+  }
   return new DataView(s.data.buffer, s.data.byteOffset, 4).getUint32(0, elf.order === 'le');
 };
 

@@ -30,6 +30,15 @@ const rejection = (bytes: Uint8Array): ElfError => {
 };
 
 describe('ElfError names what is wrong and where', () => {
+  it('a version section turned NOBITS: a size but no bytes (found by the fuzzer)', () => {
+    const withVersion = writeObject({ ...sampleSpec(), version: 0x60100 });
+    const v = readElf(withVersion).sections.find((x) => x.name === 'version')!;
+    const off = Number(new DataView(withVersion.buffer).getBigUint64(40, true)) + v.index * 64;
+    const e = rejection(patched((dv) => dv.setUint32(off + 4, 8, true), withVersion));
+    expect(e).toMatchObject({ code: 'BAD_SECTION', section: 'version' });
+    expect(e.message).toContain('version section of 0 bytes');
+  });
+
   it('a truncated header', () => {
     expect(rejection(sample.slice(0, 40))).toMatchObject({ code: 'TRUNCATED', offset: 0 });
     expect(rejection(sample.slice(0, 8))).toMatchObject({ code: 'TRUNCATED', offset: 0 });
