@@ -12,7 +12,7 @@ import { type ProgramPolicy, socketFilter, syscall, verify, xdp } from '../../..
 import { MAPS, type ProgKind } from './corpus/hand.ts';
 import { programArb } from './corpus/generated.ts';
 import { asmSlots } from './support/asm.ts';
-import { runRandom } from './support/sandbox.ts';
+import { runRandom, SANDBOX_NR_CPU_IDS } from './support/sandbox.ts';
 
 const POLICY: Record<ProgKind, ProgramPolicy> = { socket: socketFilter, xdp, syscall };
 const PER_KIND = Number(process.env.SOUNDNESS_RUNS ?? 3400);
@@ -27,7 +27,13 @@ describe('verifier soundness', () => {
         fc.property(programArb(kind, true), fc.integer({ min: 0, max: 0x7fffffff }), (asm, seed) => {
           total++;
           const slots = asmSlots(asm, MAPS);
-          const r = verify(slots, { policy: POLICY[kind], maps: MAPS, license: 'GPL', sleepable: kind === 'syscall' });
+          const r = verify(slots, {
+            policy: POLICY[kind],
+            maps: MAPS,
+            license: 'GPL',
+            sleepable: kind === 'syscall',
+            nrCpuIds: SANDBOX_NR_CPU_IDS,
+          });
           if (!r.accepted) return;
           accepted++;
           const fault = runRandom(slots, kind, MAPS, seed, RUNS_PER_PROGRAM);
@@ -63,7 +69,9 @@ describe('verifier soundness', () => {
       '  exit',
     ].join('\n');
     const slots = asmSlots(asm, MAPS);
-    expect(verify(slots, { policy: POLICY[kind], maps: MAPS, license: 'GPL' }).accepted).toBe(false);
+    expect(
+      verify(slots, { policy: POLICY[kind], maps: MAPS, license: 'GPL', nrCpuIds: SANDBOX_NR_CPU_IDS }).accepted,
+    ).toBe(false);
     expect(runRandom(slots, kind, MAPS, 1, 4)?.error.code).toBe('BAD_ACCESS');
   });
 });

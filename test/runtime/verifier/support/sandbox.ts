@@ -15,6 +15,9 @@ import type { MapDesc } from '../../../../runtime/verifier/index.ts';
 import { Memory, Vm, VmError } from '../../../../runtime/vm/index.ts';
 import type { ProgKind } from '../corpus/hand-types.ts';
 
+/** nr_cpu_ids of the sandbox; verify() must be given the same (it bounds bpf_get_smp_processor_id). */
+export const SANDBOX_NR_CPU_IDS = 4;
+
 /** A small deterministic PRNG (mulberry32), so a failing seed reproduces. */
 export const rng = (seed: number): (() => number) => {
   let a = seed >>> 0;
@@ -101,8 +104,9 @@ export const runRandom = (
   const memory = new Memory();
   const table = tableFor(maps, next);
   const helpers = kexecHelpers({ maps: table, random: next, clock: () => BigInt(next()) })
-    // not a kexec helper, but one the generator calls (the kernel's bpf_get_smp_processor_id)
-    .set(BPF_FUNC.get_smp_processor_id, (env) => env.setReturn(BigInt(next() & 3)));
+    // not a kexec helper, but one the generator calls (the kernel's bpf_get_smp_processor_id): any CPU
+    // below the nr_cpu_ids the verifier was told, as on a real machine
+    .set(BPF_FUNC.get_smp_processor_id, (env) => env.setReturn(BigInt(next() % SANDBOX_NR_CPU_IDS)));
   const vm = new Vm(decodeRaw(kind === 'xdp' ? rewriteXdp(slots) : slots), {
     helpers,
     memory,
