@@ -11,8 +11,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-/** GEN_SEED=N replays a run (fast-check prints the seed of a failing one). */
-const seedOption = process.env.GEN_SEED === undefined ? {} : { seed: Number(process.env.GEN_SEED) };
+/**
+ * The run is seeded so CI is deterministic; GEN_SEED=N replays another run (fast-check prints the seed of a
+ * failing one) and GEN_SEED=random explores. Known open case: GEN_SEED=2141727709 (program seed 60901740)
+ * is rejected by our verifier with "R6 invalid mem access 'scalar'" (see the closing note of session 1).
+ */
+const seedOption = process.env.GEN_SEED === 'random' ? {} : { seed: Number(process.env.GEN_SEED ?? 20261122) };
 import { Bytes, type Program } from '../../compiler/dsl/index.ts';
 import type { ArrayMap } from '../../compiler/dsl/maps.ts';
 import { compileSource, formatDiagnostic, linkedInsns, linkedMaps, writeElf } from '../../compiler/index.ts';
