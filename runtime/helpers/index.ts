@@ -8,6 +8,7 @@ export * from './errors.ts';
 export * from './hash-map.ts';
 export * from './kernel-log.ts';
 export * from './kv-map.ts';
+export * from './loop.ts';
 export * from './map-flags.ts';
 export * from './map-table.ts';
 export * from './registry.ts';

@@ -1,8 +1,8 @@
 /**
  * `kexecHelpers()`: the helper registry a kexec parser program runs with — the map and ring-buffer helpers
  * over a MapTable, the three proposed helpers over the boot resources, addons and keyring, and the
- * kernel's ktime_get_ns / trace_printk / get_prandom_u32. `nativeHelperHost()` gives the same models to
- * native DSL runs. bpf_loop (181) is not served: see README.md.
+ * kernel's ktime_get_ns / trace_printk / get_prandom_u32 / bpf_loop. `nativeHelperHost()` gives the same
+ * models to native DSL runs.
  */
 import { randomBytes } from 'node:crypto';
 import { BPF_FUNC, PROPOSED_HELPER_IDS } from '../../bpf/abi/index.ts';
@@ -14,6 +14,7 @@ import { ret } from './args.ts';
 import { carrierHelper, carrierModel } from './carrier.ts';
 import { decompressHelper, decompressModel } from './decompress.ts';
 import { type KernelLogSink, NULL_LOG } from './kernel-log.ts';
+import { loopHelper } from './loop.ts';
 import { mapHelpers } from './map-helpers.ts';
 import { MapTable } from './map-table.ts';
 import { type KexecResources, ResourceStore } from './resources.ts';
@@ -78,6 +79,7 @@ export const kexecHelpers = (o: KexecHelperOptions = {}): HelperTable => {
     ...ringbufHelpers(r.maps),
     [BPF_FUNC.ktime_get_ns, (env) => ret(env, BigInt.asUintN(64, r.clock()))],
     [BPF_FUNC.get_prandom_u32, (env) => ret(env, r.random() >>> 0)],
+    [BPF_FUNC.loop, loopHelper],
     [
       BPF_FUNC.trace_printk,
       (env) => {

@@ -18,6 +18,12 @@ export interface HelperEnv {
   setReturn(value: bigint): void;
   /** Ends the program after this call, returning the current R0 (uBPF's "unwind"). */
   halt(): void;
+  /**
+   * Runs the bpf subprogram at code address `target` (as lddw src 4 gives it) with R1.. = `args` in a new
+   * frame, on the run's instruction budget, and returns its R0; the caller's registers are restored.
+   * This is how callback-taking helpers (bpf_loop) call back into the program.
+   */
+  callFunction(target: bigint, args: readonly bigint[]): bigint;
 }
 
 export type HelperFn = (env: HelperEnv) => void;

@@ -91,6 +91,12 @@ export class Vm implements HelperEnv {
   #lo = 0;
   /** The budget of the current run (for its error message). */
   #limit = 0;
+  /** The run's unused budget, valid while a helper runs (callFunction spends from it). */
+  #left = 0;
+  /** Depth whose EXIT ends #exec: 0 for the program, the callee's for callFunction. */
+  #base = 0;
+  /** Region of the run's input (ldabs/ldind), -1 without one. */
+  #packet = -1;
 
   constructor(insns: readonly Insn[], opts: VmOptions = {}) {
     this.program = loadProgram(insns, opts);
@@ -109,6 +115,31 @@ export class Vm implements HelperEnv {
   }
   halt(): void {
     this.#halted = true;
+  }
+  callFunction(target: bigint, args: readonly bigint[]): bigint {
+    const R = this.regs;
+    const lo = Number(BigInt.asIntN(32, target));
+    const hi = Number(BigInt.asIntN(32, target >> 32n));
+    const slot = this.#codeSlot(lo, hi);
+    if (slot < 0) throw this.#fail('BAD_CALL_TARGET', this.pc, `callback 0x${target.toString(16)} is no function`);
+    const saved = R.slice(0, 22);
+    const { pc, depth, base } = { pc: this.pc, depth: this.#depth, base: this.#base };
+    this.#depth = this.#enter(pc, depth);
+    args.forEach((v, i) => {
+      fromBigInt(R, 2 * (i + 1), v);
+    });
+    this.#base = this.#depth;
+    this.#pc = slot;
+    try {
+      this.#left = this.#exec(this.#left, this.#packet, false);
+    } finally {
+      this.#base = base;
+      this.#depth = depth;
+      this.pc = pc;
+    }
+    const r0 = toBigInt(R[0] as number, R[1] as number);
+    R.set(saved);
+    return r0;
   }
 
   /** Runs the program once. Throws VmError (only) when it does not reach EXIT. */
@@ -135,6 +166,8 @@ export class Vm implements HelperEnv {
       this.#limit = budget;
       this.#pc = 0;
       this.#depth = 0;
+      this.#base = 0;
+      this.#packet = packet;
       const left = input.trace ? this.#traced(budget, packet, input.trace) : this.#exec(budget, packet, false);
       return { r0: toBigInt(R[0] as number, R[1] as number), insns: budget - left };
     } finally {
@@ -149,10 +182,12 @@ export class Vm implements HelperEnv {
   #traced(budget: number, packet: number, emit: (step: TraceStep) => void): number {
     const tracer = new Tracer(this.program, this.regs, emit);
     try {
-      for (let left = budget; ; left--) {
-        if (left === 0) throw this.#overBudget(this.#pc);
+      // #left is the run's budget here, so callbacks run from a traced step (untraced) spend from it too.
+      for (this.#left = budget; ; ) {
+        if (this.#left <= 0) throw this.#overBudget(this.#pc);
         tracer.step(this.#pc);
-        if (this.#exec(1, packet, true) >= 0) return left - 1;
+        this.#left--;
+        if (this.#exec(1, packet, true) >= 0) return this.#left;
       }
     } finally {
       // The last instruction is reported also when it failed.
@@ -173,6 +208,7 @@ export class Vm implements HelperEnv {
     let nreg = mem.count;
     let depth = this.#depth;
     let pc = this.#pc;
+    const base = this.#base;
     // Case labels are the micro-op numbers of uops.ts written as literals (name in the comment):
     // V8 does not constant-fold `case U.X` for an imported object, and the compare chain that results
     // cost 1.6x (measured). test/runtime/vm/dispatch.test.ts checks every label against U.
@@ -681,7 +717,10 @@ export class Vm implements HelperEnv {
           {
             const f = code[at + 3] as number;
             if (f < 0) throw this.#unknownCall(pc);
+            this.#depth = depth;
+            if (!pausing) this.#left = budget;
             this.#invoke(pc, fns[f] as HelperFn);
+            if (!pausing) budget = this.#left;
             nreg = mem.count;
             if (this.#halted) return budget;
             pc++;
@@ -691,14 +730,8 @@ export class Vm implements HelperEnv {
           {
             const lo = R[d] as number;
             const hi = R[d + 1] as number;
-            const slot = (lo - CODE_LO_BASE) / 8;
-            if (
-              hi === CODE_HI &&
-              slot >= 0 &&
-              slot < slots &&
-              Number.isInteger(slot) &&
-              this.program.insnAt[slot]! >= 0
-            ) {
+            const slot = this.#codeSlot(lo, hi);
+            if (slot >= 0) {
               depth = this.#enter(pc, depth);
               pc = slot;
               continue;
@@ -707,7 +740,10 @@ export class Vm implements HelperEnv {
             if (fn === undefined) {
               throw this.#fail('BAD_CALL_TARGET', pc, `callx target 0x${toBigInt(lo, hi).toString(16)} is no function`);
             }
+            this.#depth = depth;
+            if (!pausing) this.#left = budget;
             this.#invoke(pc, fn);
+            if (!pausing) budget = this.#left;
             nreg = mem.count;
             if (this.#halted) return budget;
             pc++;
@@ -719,7 +755,7 @@ export class Vm implements HelperEnv {
           continue;
         case 84 /* EXIT */:
           {
-            if (depth === 0) return budget;
+            if (depth === base) return budget;
             depth--;
             const f = depth * FRAME_WORDS;
             pc = (frames[f] as number) + 1;
@@ -734,6 +770,18 @@ export class Vm implements HelperEnv {
             : this.#fail('BAD_PROGRAM', pc, 'jump into the middle of an instruction');
       }
     }
+  }
+
+  /** The instruction slot a code address (lddw src 4) points at, or -1. */
+  #codeSlot(lo: number, hi: number): number {
+    const slot = (lo - CODE_LO_BASE) / 8;
+    return hi === CODE_HI &&
+      slot >= 0 &&
+      slot < this.program.slots &&
+      Number.isInteger(slot) &&
+      this.program.insnAt[slot]! >= 0
+      ? slot
+      : -1;
   }
 
   /** Enters a bpf-to-bpf call: saves the return slot and R6..R9, gives the callee its own stack frame. */
