@@ -13,6 +13,7 @@ import { type Diagnostic, DiagnosticSink } from './diagnostics.ts';
 import { Cx, type ModuleInfo } from './frontend/context.ts';
 import { createDslProgram } from './frontend/host.ts';
 import { readModule } from './frontend/module.ts';
+import { faultSentinel, lowerSubprogramBody, signatureOf } from './frontend/subprogram.ts';
 import { lowerExpr } from './frontend/expr.ts';
 import { lowerStatement } from './frontend/stmt.ts';
 import type { MapInfo } from './frontend/values.ts';
@@ -26,7 +27,10 @@ export const DSL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'dsl');
 
 export interface CompiledProgram {
   readonly name: string;
+  /** SEC() name; `.text` for a subprogram. */
   readonly section: string;
+  /** A subprogram's parameter names (R1..R5). */
+  readonly params?: readonly string[];
   readonly insns: readonly Insn[];
   readonly relocs: readonly Reloc[];
   readonly locs: readonly (Loc | undefined)[];
@@ -38,6 +42,8 @@ export interface CompileOutput {
   readonly file: string;
   readonly license: string;
   readonly programs: readonly CompiledProgram[];
+  /** `noinline` functions the programs call (bpf-to-bpf), in the order they were compiled. */
+  readonly subprograms: readonly CompiledProgram[];
   readonly maps: readonly MapInfo[];
   readonly rodata: Uint8Array;
   readonly diagnostics: readonly Diagnostic[];
@@ -47,6 +53,22 @@ export interface CompileOutput {
 
 /** TS error codes that mean "possibly null". */
 const NULL_CODES = new Set([2531, 2532, 18047, 18048, 18049]);
+
+/** Optimisation, register allocation and instructions of one function. */
+const backend = (fn: IrFunction, name: string, section: string): CompiledProgram => {
+  const order = optimize(fn);
+  const alloc = allocate(fn, order);
+  const out = emitFunction(fn, order, alloc);
+  return {
+    name,
+    section,
+    insns: out.insns,
+    relocs: out.relocs,
+    locs: out.locs,
+    stackSize: out.stackSize,
+    ir: printIr(fn, order),
+  };
+};
 
 export const compileSource = (file: string, text: string): CompileOutput => {
   const abs = resolve(file);
@@ -70,6 +92,8 @@ export const compileSource = (file: string, text: string): CompileOutput => {
     structs: new Map(),
     consts: new Map(),
     functions: new Map(),
+    subprograms: new Map(),
+    called: new Set(),
     rodata: { bytes: [], strings: new Map() },
   };
   const moduleCx = new Cx(newFunction('<module>'), checker, source, diags, mod, DSL_DIR, 0);
@@ -99,28 +123,61 @@ export const compileSource = (file: string, text: string): CompileOutput => {
         cx.terminate({ op: 'ret', value: cx.operand(v, cx.loc(body.body)), loc: cx.loc(body.body) });
     }
     if (diags.count > 0) continue;
-    const order = optimize(fn);
-    const alloc = allocate(fn, order);
-    const out = emitFunction(fn, order, alloc);
-    if (out.stackSize > 512) {
-      diags.error('STACK_OVERFLOW', src.node.getStart(source), src.node.getEnd(), `${out.stackSize}`);
-      continue;
+    programs.push(backend(fn, src.name, src.section));
+  }
+  // the noinline functions called, and those they call
+  const subprograms: CompiledProgram[] = [];
+  const done = new Set<ts.Symbol>();
+  for (let more = true; more && diags.count === 0; ) {
+    more = false;
+    for (const sym of [...mod.called]) {
+      if (done.has(sym)) continue;
+      done.add(sym);
+      more = true;
+      const sub = mod.subprograms.get(sym);
+      if (sub === undefined) continue;
+      const sig = signatureOf(moduleCx, sub.fn, sub.name, true);
+      if (sig === undefined) continue;
+      const fn: IrFunction = newFunction(sub.name);
+      const cx = new Cx(fn, checker, source, diags, mod, DSL_DIR, faultSentinel(sig));
+      lowerSubprogramBody(cx, sub.fn, sub.name, sig);
+      if (diags.count > 0) continue;
+      subprograms.push({
+        ...backend(fn, sub.name, '.text'),
+        params: sub.fn.parameters.map((p) => p.name.getText(source)),
+      });
     }
-    programs.push({
-      name: src.name,
-      section: src.section,
-      insns: out.insns,
-      relocs: out.relocs,
-      locs: out.locs,
-      stackSize: out.stackSize,
-      ir: printIr(fn, order),
-    });
+  }
+  // the combined stack of each call chain (frames rounded to 32 bytes, as the kernel counts them)
+  const byName = new Map(subprograms.map((p) => [p.name, p]));
+  const declOf = (name: string) => [...mod.subprograms.values()].find((x) => x.name === name)?.fn;
+  const depth = (p: CompiledProgram, chain: readonly string[]): number => {
+    let deepest = 0;
+    for (const r of p.relocs) {
+      if (!r.call) continue;
+      const callee = byName.get(r.symbol);
+      if (callee === undefined) continue;
+      if (chain.includes(r.symbol)) {
+        const at = declOf(r.symbol) ?? source;
+        diags.error('RECURSION', at.getStart(source), at.getEnd(), r.symbol);
+        continue;
+      }
+      deepest = Math.max(deepest, depth(callee, [...chain, r.symbol]));
+    }
+    return Math.ceil(Math.max(p.stackSize, 1) / 32) * 32 + deepest;
+  };
+  for (const p of programs) {
+    const total = depth(p, [p.name]);
+    const src = sources.find((x) => x.name === p.name);
+    if (total > 512 && src !== undefined)
+      diags.error('STACK_OVERFLOW', src.node.getStart(source), src.node.getEnd(), `${total}`);
   }
   const ordered = [...diags.list].sort((a, b) => a.start - b.start || a.code - b.code);
   return {
     file,
     license: sources[0]?.license ?? '',
     programs: ordered.length > 0 ? [] : programs,
+    subprograms: ordered.length > 0 ? [] : subprograms,
     maps: [...mod.maps.values()],
     rodata: Uint8Array.from(mod.rodata.bytes),
     diagnostics: ordered,

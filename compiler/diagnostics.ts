@@ -9,7 +9,7 @@ export const MESSAGES = {
   UNSUPPORTED: { code: 1001, text: '{0} is not supported by the DSL' },
   UNBOUNDED_LOOP: {
     code: 1002,
-    text: 'cannot prove this loop ends: {0}; write `for (let i: u32 = 0; i < N; i++)` with a constant N (add `&& i < n` to stop earlier) and use `break` for other exits',
+    text: 'cannot prove this loop ends: {0}; write `for (let i: u32 = 0; i < N; i++)` (or a `while`/`do` whose last statement is `i++`) with a constant or bounded N (add `&& i < n` to stop earlier) and use `break` for other exits',
   },
   UNCHECKED_NULL: { code: 1003, text: '{0} may be null here: check it first (`if (x === null) return ...`)' },
   RECORD_LEAK: {
@@ -37,6 +37,14 @@ export const MESSAGES = {
     text: 'the loop variable `{0}` is assigned in the loop body; the bound proof needs it to change only in the update clause',
   },
   RECORD_TWICE: { code: 1016, text: 'ring-buffer record `{0}` is already submitted or discarded here' },
+  BAD_IMPORT: {
+    code: 1018,
+    text: 'cannot import {0}: only integer constants and `table(...)`s of another DSL file can be imported (maps, functions and programs are per file)',
+  },
+  SUBVIEW_BOUND: {
+    code: 1017,
+    text: "{0}: the offset may be {1} and the length up to {2}, which reaches past the view's {3} bytes for the verifier (it checks the largest offset plus the largest length); narrow them first: `{4}`",
+  },
 } as const;
 
 export type DiagnosticName = keyof typeof MESSAGES;

@@ -23,14 +23,20 @@ const lineSpecs = (out: CompileOutput, p: CompiledProgram): LineSpec[] => {
   return lines;
 };
 
+const functionSpec = (out: CompileOutput, p: CompiledProgram) => ({
+  name: p.name,
+  insns: p.insns,
+  relocations: p.relocs.map((r) => ({ insn: r.insn, symbol: r.symbol, ...(r.section ? { section: true } : {}) })),
+  lines: lineSpecs(out, p),
+  returns: 'int' as const,
+});
+
 export const objectSpec = (out: CompileOutput): BpfObjectSpec => ({
-  programs: out.programs.map((p) => ({
-    name: p.name,
-    section: p.section,
-    insns: p.insns,
-    relocations: p.relocs.map((r) => ({ insn: r.insn, symbol: r.symbol, ...(r.section ? { section: true } : {}) })),
-    lines: lineSpecs(out, p),
-    returns: 'int' as const,
+  programs: out.programs.map((p) => ({ ...functionSpec(out, p), section: p.section })),
+  // noinline functions: static, in .text, called through R_BPF_64_32 relocations
+  subprograms: out.subprograms.map((p) => ({
+    ...functionSpec(out, p),
+    params: (p.params ?? []).map((name) => ({ name })),
   })),
   maps: out.maps.map((m) => ({
     name: m.name,
@@ -50,7 +56,7 @@ export const rawBytes = (p: CompiledProgram): Uint8Array => encode(p.insns);
 /** The listing: source lines as comments above the instructions they produced. */
 export const listing = (out: CompileOutput): string => {
   const text: string[] = [];
-  for (const p of out.programs) {
+  for (const p of [...out.programs, ...out.subprograms]) {
     text.push(`${p.name}:  ; section ${p.section}, ${p.insns.length} insns, stack ${p.stackSize} bytes`);
     const { pcs } = slotIndex(p.insns);
     let last = -1;
@@ -105,19 +111,42 @@ export const linkedMaps = (out: CompileOutput): LinkedMap[] => [
     : []),
 ];
 
-/** Instructions with relocations resolved to map indexes into `linkedMaps(out)`. */
+/**
+ * Instructions with relocations resolved to map indexes into `linkedMaps(out)`, followed by the
+ * subprograms the program calls (transitively), each call's imm set to its callee's distance.
+ */
 export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
   const maps = linkedMaps(out);
-  const insns = [...p.insns];
-  for (const r of p.relocs) {
-    const i = insns[r.insn] as Insn;
-    if (r.section) {
-      const idx = maps.findIndex((m) => m.name === '.rodata');
-      insns[r.insn] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX_VALUE), imm: idx, imm2: i.imm };
-    } else {
-      const idx = maps.findIndex((m) => m.name === r.symbol);
-      insns[r.insn] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX), imm: idx };
+  const fns: CompiledProgram[] = [p];
+  for (let k = 0; k < fns.length; k++)
+    for (const r of (fns[k] as CompiledProgram).relocs) {
+      const callee = r.call ? out.subprograms.find((x) => x.name === r.symbol) : undefined;
+      if (callee !== undefined && !fns.includes(callee)) fns.push(callee);
     }
+  const insns: Insn[] = [];
+  const firstInsn = new Map<string, number>();
+  const calls: { at: number; symbol: string }[] = [];
+  for (const fn of fns) {
+    const base = insns.length;
+    firstInsn.set(fn.name, base);
+    insns.push(...fn.insns);
+    for (const r of fn.relocs) {
+      const at = base + r.insn;
+      const i = insns[at] as Insn;
+      if (r.call) calls.push({ at, symbol: r.symbol });
+      else if (r.section) {
+        const idx = maps.findIndex((m) => m.name === '.rodata');
+        insns[at] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX_VALUE), imm: idx, imm2: i.imm };
+      } else {
+        const idx = maps.findIndex((m) => m.name === r.symbol);
+        insns[at] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX), imm: idx };
+      }
+    }
+  }
+  const { pcs } = slotIndex(insns);
+  for (const c of calls) {
+    const target = pcs[firstInsn.get(c.symbol) as number] as number;
+    insns[c.at] = { ...(insns[c.at] as Insn), imm: target - (pcs[c.at] as number) - 1 };
   }
   return insns;
 };

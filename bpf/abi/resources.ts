@@ -21,6 +21,8 @@ export const CARRIER_DIR = {
   IN: 0,
   /** program buffer → kernel (replaces the resource) */
   OUT: 1,
+  /** program buffer → kernel, appended to the resource (created when absent) */
+  APPEND: 2,
 } as const;
 export type CarrierDir = keyof typeof CARRIER_DIR;
 

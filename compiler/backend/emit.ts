@@ -10,6 +10,8 @@ export interface Reloc {
   readonly insn: number;
   readonly symbol: string;
   readonly section?: boolean;
+  /** A bpf-to-bpf call of the subprogram `symbol` (its imm is the distance once linked). */
+  readonly call?: boolean;
 }
 
 export interface Emitted {
@@ -44,8 +46,10 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
   const insns: Insn[] = [];
   const locs: (Loc | undefined)[] = [];
   const relocs: Reloc[] = [];
-  /** Jumps to patch: instruction index → target block. */
-  const fixups: { at: number; block: number; field: 'off' }[] = [];
+  /** Jumps to patch: instruction index → target block (or, with `stub`, an edge stub's index). */
+  const fixups: { at: number; block: number; field: 'off'; stub?: number }[] = [];
+  /** Edge stubs placed after the blocks: stores back, then a jump to `block`. */
+  const stubs: { readonly stores: readonly Insn[]; readonly block: number; readonly loc: Loc | undefined }[] = [];
   const blockStart = new Map<number, number>();
   const spillBase = Math.ceil(f.stackSize / 8) * 8;
   const stackSize = spillBase + alloc.slots * 8;
@@ -110,6 +114,10 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
         t.done();
         return;
       }
+      case 'arg':
+        // all of the entry block's arguments at its first one, as one parallel move
+        if (!argsMoved) entryMoves();
+        return;
       case 'alu': {
         const t = target(i.dst, S0);
         let a: VReg = i.a;
@@ -173,13 +181,48 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
       }
       case 'call': {
         parallelMove(i.args);
-        put(insnNamed('call', { imm: i.helper }));
+        if (i.fn === undefined) put(insnNamed('call', { imm: i.helper }));
+        else {
+          // BPF_PSEUDO_CALL; imm -1 until linked, as clang leaves it beside its R_BPF_64_32
+          const at = put(insnNamed('call_local', { imm: -1 }));
+          relocs.push({ insn: at, symbol: i.fn, call: true });
+        }
         if (i.dst !== undefined) {
           const t = target(i.dst, S0);
           mov(t.reg, 0);
           t.done();
         }
         return;
+      }
+    }
+  };
+
+  /**
+   * A subprogram's arguments from R1..R5 to their locations: slots first (every source is still
+   * intact), then register moves in an order that reads each source before it is overwritten (a
+   * cycle goes through R0).
+   */
+  let argsMoved = false;
+  const entryMoves = (): void => {
+    argsMoved = true;
+    const entry = f.blocks[order[0] as number] as Block;
+    const args = entry.insns.filter((x): x is Extract<IrInsn, { op: 'arg' }> => x.op === 'arg');
+    const pending: { dst: number; src: number }[] = [];
+    for (const a of args) {
+      const w = alloc.where.get(a.dst);
+      if (w === undefined) continue;
+      if ('slot' in w) put(insnNamed('stxdw', { dst: FP, src: a.index + 1, off: slotOff(w.slot) }));
+      else if (w.reg !== a.index + 1) pending.push({ dst: w.reg, src: a.index + 1 });
+    }
+    while (pending.length > 0) {
+      const k = pending.findIndex((m) => !pending.some((o) => o !== m && o.src === m.dst));
+      if (k >= 0) {
+        const [m] = pending.splice(k, 1);
+        if (m) mov(m.dst, m.src);
+      } else {
+        const m = pending[0] as { dst: number; src: number };
+        mov(S0, m.src);
+        for (const o of pending) if (o.src === m.src) o.src = S0;
       }
     }
   };
@@ -225,16 +268,38 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
     }
     const a = read(t.a, S0);
     const b = operand(t.b, S1);
+    // A spilled operand is compared in a scratch register, which the verifier narrows; verifiers that
+    // do not tie a stack slot to the register it was reloaded into (ours, kernels before 6.8) would
+    // keep the slot's wider range for later reloads, and the frontend's range narrowing relies on
+    // the narrowed one. So each edge stores the compared registers back (the same values).
+    const back: Insn[] = [];
+    const wa = alloc.where.get(t.a);
+    if (wa !== undefined && 'slot' in wa) back.push(insnNamed('stxdw', { dst: FP, src: a, off: slotOff(wa.slot) }));
+    const wb = 'reg' in t.b ? alloc.where.get(t.b.reg) : undefined;
+    if (wb !== undefined && 'slot' in wb && 'reg' in b)
+      back.push(insnNamed('stxdw', { dst: FP, src: b.reg, off: slotOff(wb.slot) }));
     const jump = (cond: CondName, to: number): void => {
       const i =
         'imm' in b ? insnNamed(cond, { dst: a, imm: b.imm }, 'K') : insnNamed(cond, { dst: a, src: b.reg }, 'X');
-      fixups.push({ at: put(i), block: to, field: 'off' });
+      if (back.length === 0) fixups.push({ at: put(i), block: to, field: 'off' });
+      else {
+        fixups.push({ at: put(i), block: to, field: 'off', stub: stubs.length });
+        stubs.push({ stores: back, block: to, loc });
+      }
+    };
+    const fallThrough = (): void => {
+      for (const x of back) put(x);
     };
     const inv = INVERT[t.cond];
-    if (t.f === next) jump(t.cond, t.t);
-    else if (t.t === next && inv !== undefined) jump(inv, t.f);
-    else {
+    if (t.f === next) {
       jump(t.cond, t.t);
+      fallThrough();
+    } else if (t.t === next && inv !== undefined) {
+      jump(inv, t.f);
+      fallThrough();
+    } else {
+      jump(t.cond, t.t);
+      fallThrough();
       fixups.push({ at: put(insnNamed('ja')), block: t.f, field: 'off' });
     }
   };
@@ -250,6 +315,13 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
     loc = b.term.loc ?? loc;
     emitTerm(b.term, order[k + 1]);
   });
+  const stubStart: number[] = [];
+  for (const st of stubs) {
+    loc = st.loc;
+    stubStart.push(insns.length);
+    for (const x of st.stores) put(x);
+    fixups.push({ at: put(insnNamed('ja')), block: st.block, field: 'off' });
+  }
   // resolve jumps: offsets count slots (lddw takes two)
   const slotOf: number[] = [];
   let s = 0;
@@ -259,7 +331,9 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
   }
   for (const fx of fixups) {
     const from = slotOf[fx.at] as number;
-    const to = slotOf[blockStart.get(fx.block) as number] as number;
+    const to = slotOf[
+      fx.stub === undefined ? (blockStart.get(fx.block) as number) : (stubStart[fx.stub] as number)
+    ] as number;
     const old = insns[fx.at] as Insn;
     insns[fx.at] = { ...old, off: to - from - 1 };
   }

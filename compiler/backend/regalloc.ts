@@ -79,6 +79,7 @@ export const allocate = (f: IrFunction, order: readonly number[]): Allocation =>
         for (const [k, a] of insn.args.entries()) if ('reg' in a && !hint.has(a.reg)) hint.set(a.reg, k + 1);
       }
       if (insn.op === 'ctx') hint.set(insn.dst, 1);
+      if (insn.op === 'arg') hint.set(insn.dst, insn.index + 1);
       if (insn.op === 'mov') follows.set(insn.dst, insn.src);
       if (insn.op === 'alu') follows.set(insn.dst, insn.a);
     }

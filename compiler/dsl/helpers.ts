@@ -13,7 +13,9 @@ export type Resource = 'kernel' | 'initrd' | 'cmdline';
 /** bpf_helper_carrier's direction (bpf/abi CARRIER_DIR): IN copies kernel → buf, OUT replaces the resource. */
 export const IN = CARRIER_DIR.IN;
 export const OUT = CARRIER_DIR.OUT;
-export type CarrierDir = typeof IN | typeof OUT;
+/** APPEND adds buf[0..size) at the end of the resource (docs/ABI.md §2.1). */
+export const APPEND = CARRIER_DIR.APPEND;
+export type CarrierDir = typeof IN | typeof OUT | typeof APPEND;
 
 /**
  * What native mode calls. Buffers are the program's own memory (views alias it), so a helper that

@@ -45,3 +45,11 @@ export class Program {
 }
 
 export const program = (decl: ProgramDecl, body: (ctx: Context) => i32): Program => new Program(decl, body);
+
+/**
+ * Marks a module-level function to be compiled once as a BPF subprogram and called (a bpf-to-bpf
+ * call: arguments in R1–R5, the result in R0, its own stack frame) instead of inlined at each call.
+ * Integer parameters (at most five) and an integer, boolean or void result of at most 32 bits.
+ * Natively it is the function itself.
+ */
+export const noinline = <F extends (...args: never[]) => unknown>(fn: F): F => fn;

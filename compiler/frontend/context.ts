@@ -16,6 +16,8 @@ import {
   type VReg,
 } from '../ir/ir.ts';
 import { fitsRegister, fmtRange, type IntType, type Range, SAFE, within, rangeOf } from '../ir/range.ts';
+import type { Snapshot } from './narrow.ts';
+import type { FunctionNode } from './stmt.ts';
 import type { Binding, IntValue, MapInfo, Ref, Value } from './values.ts';
 
 /** An inlined function's (or the program's) return target. */
@@ -27,17 +29,25 @@ export interface Frame {
   readonly returns: IntType | 'bool' | 'void';
 }
 
+/** Where `break` and `continue` go: a loop, or a `switch` (no `continue` target: the enclosing loop's). */
 export interface LoopTarget {
   readonly brk: Block;
-  readonly cont: Block;
+  readonly cont: Block | undefined;
   readonly live: ReadonlySet<Ref>;
+  /** A `while`/`do` loop whose counter update ends the body: `continue` would skip it (DSL1002). */
+  readonly noContinue?: string;
+  /** A switch collects the ranges at each `break` (the loops' exits take the widened entry ranges). */
+  readonly exits?: Snapshot[];
 }
 
 export interface ModuleInfo {
   readonly maps: Map<ts.Symbol, MapInfo>;
   readonly structs: Map<ts.Symbol, Value>;
   readonly consts: Map<ts.Symbol, Value>;
-  readonly functions: Map<ts.Symbol, ts.FunctionDeclaration>;
+  readonly functions: Map<ts.Symbol, FunctionNode>;
+  /** `noinline(...)` functions: compiled once and called (bpf-to-bpf); the names of those called. */
+  readonly subprograms: Map<ts.Symbol, { readonly name: string; readonly fn: FunctionNode }>;
+  readonly called: Set<ts.Symbol>;
   /** .rodata contents, built as strings are used. */
   readonly rodata: { bytes: number[]; strings: Map<string, number> };
 }
@@ -57,7 +67,7 @@ export class Cx {
   live = new Set<Ref>();
   readonly frames: Frame[] = [];
   readonly loops: LoopTarget[] = [];
-  readonly inlining = new Set<ts.FunctionDeclaration>();
+  readonly inlining = new Set<FunctionNode>();
   /** Loop variables being iterated (assignments to them in the body are refused). */
   readonly loopVars = new Set<ts.Symbol>();
   readonly fault: number;
@@ -154,7 +164,13 @@ export class Cx {
           loc,
         });
       }
-      b.term = { op: 'ret', value: { imm: this.fault }, loc };
+      if (this.fault >= -(2 ** 31) && this.fault < 2 ** 31) b.term = { op: 'ret', value: { imm: this.fault }, loc };
+      else {
+        // a subprogram's fault sentinel (2^31) does not fit the immediate
+        const r = this.reg();
+        b.insns.push({ op: 'const', dst: r, value: BigInt(this.fault), loc });
+        b.term = { op: 'ret', value: { reg: r }, loc };
+      }
       this.#faults.set(key, b);
     }
     return b;

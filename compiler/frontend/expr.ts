@@ -7,6 +7,7 @@ import { I64, point, type Range, span, U64, union, within } from '../ir/range.ts
 import { binaryInt, bitNot, constInt, negate } from './arith.ts';
 import type { Cx } from './context.ts';
 import { lowerCall } from './intrinsics.ts';
+import { apply, condFacts, type Facts, restore, snapshot } from './narrow.ts';
 import { ERROR, type IntValue, type Value } from './values.ts';
 
 const BIN_OPS: Partial<Record<ts.SyntaxKind, string>> = {
@@ -76,7 +77,8 @@ const lowerIdentifier = (cx: Cx, node: ts.Identifier): Value => {
   if (m !== undefined) return { kind: 'map', map: m };
   // the DSL's constants: bpf_helper_carrier's directions (bpf/abi CARRIER_DIR)
   const dsl = cx.dslName(sym);
-  if (dsl === 'IN' || dsl === 'OUT') return constInt(BigInt(CARRIER_DIR[dsl]), false);
+  if (dsl !== undefined && Object.hasOwn(CARRIER_DIR, dsl))
+    return constInt(BigInt(CARRIER_DIR[dsl as keyof typeof CARRIER_DIR]), false);
   const s = cx.module.structs.get(sym) ?? cx.module.consts.get(sym);
   if (s !== undefined) return s;
   return cx.error('UNSUPPORTED', node, `\`${node.text}\` (not a local, a map, a struct or a constant of this file)`);
@@ -182,7 +184,7 @@ const lowerProperty = (cx: Cx, node: ts.PropertyAccessExpression, loc: Loc): Val
     const size = Number(f.scalar.slice(1)) / 8;
     return loadScalar(cx, base.reg, f.offset, size as 1 | 2 | 4 | 8, f.scalar.startsWith('i'), loc);
   }
-  if (name === 'size' && base.kind === 'ptr') return constInt(BigInt(base.size), false);
+  if (name === 'size' && base.kind === 'ptr') return base.len ?? constInt(BigInt(base.size), false);
   if (name === 'size' && base.kind === 'structdef') return constInt(BigInt(base.size), false);
   if (name === 'length' && base.kind === 'table') return constInt(BigInt(base.length), false);
   if (base.kind === 'map' && (name === 'valueSize' || name === 'maxEntries' || name === 'size')) {
@@ -231,18 +233,22 @@ const lowerConditional = (cx: Cx, node: ts.ConditionalExpression, loc: Loc): Val
   const f = cx.newBlock();
   const join = cx.newBlock();
   const dst = cx.reg();
+  const facts = condFacts(cx, node.condition);
   lowerCond(cx, node.condition, t, f);
-  const arm = (b: Block, e: ts.Expression): Value => {
+  const saved = snapshot(cx);
+  const arm = (b: Block, e: ts.Expression, edge: Facts): Value => {
     cx.enter(b);
+    apply(cx, edge);
     const v = lowerExpr(cx, e);
+    restore(cx, saved);
     if (v.kind === 'int' || v.kind === 'bool') {
       cx.emit({ op: 'mov', dst, src: cx.toReg(v, loc), loc });
     } else if (v.kind !== 'error') cx.error('UNSUPPORTED', e, 'a view in `?:` (only integers and booleans)');
     cx.jump(join, loc);
     return v;
   };
-  const a = arm(t, node.whenTrue);
-  const b = arm(f, node.whenFalse);
+  const a = arm(t, node.whenTrue, facts.t);
+  const b = arm(f, node.whenFalse, facts.f);
   cx.enter(join);
   if (a.kind === 'int' && b.kind === 'int') {
     if (a.big !== b.big) return cx.error('TYPE_ERROR', node, 'both arms of `?:` must be number or both bigint');
@@ -319,10 +325,16 @@ export const lowerCond = (cx: Cx, node: ts.Expression, t: Block, f: Block): void
     const k = node.operatorToken.kind;
     if (k === ts.SyntaxKind.AmpersandAmpersandToken || k === ts.SyntaxKind.BarBarToken) {
       const mid = cx.newBlock();
-      if (k === ts.SyntaxKind.AmpersandAmpersandToken) lowerCond(cx, node.left, mid, f);
+      const and = k === ts.SyntaxKind.AmpersandAmpersandToken;
+      const facts = condFacts(cx, node.left);
+      if (and) lowerCond(cx, node.left, mid, f);
       else lowerCond(cx, node.left, t, mid);
       cx.enter(mid);
+      // the right operand runs where the left one held (&&) or failed (||): `i < n && data.u8(i)`
+      const saved = snapshot(cx);
+      apply(cx, and ? facts.t : facts.f);
       lowerCond(cx, node.right, t, f);
+      restore(cx, saved);
       return;
     }
     const cmp = CMP[k];
@@ -421,6 +433,12 @@ const lowerCompare = (
     cx.jump(evalCond(cond, a.value, b.value) ? t : f, loc);
     return;
   }
+  // Comparisons the ranges decide fold too (`if (n > 512)` after n was narrowed to ≤ 480)
+  const decided = decide(cond, a.range, b.range);
+  if (decided !== undefined) {
+    cx.jump(decided ? t : f, loc);
+    return;
+  }
   if (a.reg === undefined) {
     // put the register on the left: k < x  ⇔  x > k
     const flipped = FLIP[cond];
@@ -428,6 +446,32 @@ const lowerCompare = (
     return;
   }
   cx.terminate({ op: 'br', cond, a: a.reg, b: cx.operand(b, loc), t: t.id, f: f.id, loc });
+};
+
+/** The outcome of `a cond b` for every value in the ranges, if it is the same for all. */
+const decide = (cond: CondName, a: Range, b: Range): boolean | undefined => {
+  switch (cond) {
+    case 'jeq':
+    case 'jne': {
+      const eq =
+        a.lo === a.hi && b.lo === b.hi && a.lo === b.lo ? true : a.hi < b.lo || b.hi < a.lo ? false : undefined;
+      return eq === undefined ? undefined : cond === 'jeq' ? eq : !eq;
+    }
+    case 'jlt':
+    case 'jslt':
+      return a.hi < b.lo ? true : a.lo >= b.hi ? false : undefined;
+    case 'jle':
+    case 'jsle':
+      return a.hi <= b.lo ? true : a.lo > b.hi ? false : undefined;
+    case 'jgt':
+    case 'jsgt':
+      return a.lo > b.hi ? true : a.hi <= b.lo ? false : undefined;
+    case 'jge':
+    case 'jsge':
+      return a.lo >= b.hi ? true : a.hi < b.lo ? false : undefined;
+    default:
+      return undefined;
+  }
 };
 
 const FLIP: Record<CondName, CondName> = {

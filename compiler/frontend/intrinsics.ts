@@ -3,12 +3,25 @@ import ts from 'typescript';
 import { PROPOSED_HELPER_IDS } from '../../bpf/abi/helper-ids.ts';
 import { SCALAR_WIDTH, type ScalarField } from '../dsl/struct.ts';
 import type { Loc, Operand } from '../ir/ir.ts';
-import { I64, INT_TYPES, isIntTypeName, type IntType, point, rangeOf, span, U32, U64, within } from '../ir/range.ts';
+import {
+  fmtRange,
+  I64,
+  INT_TYPES,
+  isIntTypeName,
+  type IntType,
+  point,
+  rangeOf,
+  span,
+  U32,
+  U64,
+  within,
+} from '../ir/range.ts';
 import { aluOp, binaryInt, constInt, signExtend, udivmod, zeroExtend32 } from './arith.ts';
 import type { Cx } from './context.ts';
 import { addConst, expectInt, loadScalar, lowerExpr } from './expr.ts';
-import { checkedSize, placeAccess } from './memory.ts';
+import { checkedViewSize, placeAccess, viewAccess } from './memory.ts';
 import { inlineCall } from './stmt.ts';
+import { lowerSubCall } from './subprogram.ts';
 import { ERROR, type IntValue, type Value, VOID } from './values.ts';
 
 const HELPER = {
@@ -141,7 +154,7 @@ const sizedBuffer = (
     );
     return undefined;
   }
-  const s = checkedSize(cx, size, buf.size, arg, loc);
+  const s = checkedViewSize(cx, buf, size, arg, loc);
   return s === undefined ? undefined : [buf.reg, cx.operand(s, loc)];
 };
 
@@ -253,6 +266,81 @@ const lowerDslCall = (cx: Cx, name: string, node: ts.CallExpression, loc: Loc): 
   }
 };
 
+/**
+ * `view.sub(off, len)`. A constant `len` gives a view of that size. A run-time `len` gives a
+ * variable-length view whose bound is len's largest value L: the verifier checks every access against
+ * [0, L) from the sub-view's start, so the compiler needs `off + L ≤ view's bound` from the ranges
+ * (narrow them: `if (off > 3072 || len > 1024) return ...`); the DSL's check `off + len ≤ view's
+ * length` is emitted where the ranges do not prove it.
+ */
+const lowerSub = (cx: Cx, view: Extract<Value, { kind: 'ptr' }>, node: ts.CallExpression, loc: Loc): Value => {
+  const off = intArg(cx, node, 0);
+  const lenV = intArg(cx, node, 1);
+  if (off === undefined || lenV === undefined) return ERROR;
+  if (lenV.reg === undefined && lenV.value !== undefined) {
+    const len = Number(lenV.value);
+    const p = viewAccess(cx, view, off, len, node, loc);
+    if (p === undefined) return { kind: 'ptr', reg: view.reg, size: Math.max(len, 0) };
+    return { kind: 'ptr', reg: addConst(cx, p.reg, p.off, loc), size: len };
+  }
+  const lenArg = node.arguments[1] as ts.Node;
+  const offArg = node.arguments[0] as ts.Node;
+  if (lenV.big && !cx.checkRegister(lenV, lenArg)) return ERROR;
+  if (lenV.range.lo < 0n)
+    return cx.error(
+      'RANGE',
+      lenArg,
+      `the length \`${cx.text(lenArg)}\``,
+      fmtRange(lenV.range),
+      `0..${view.size}`,
+      `u32(${cx.text(lenArg)})`,
+    );
+  const bound = lenV.range.hi < BigInt(view.size) ? lenV.range.hi : BigInt(view.size);
+  if (off.range.lo < 0n || off.range.hi + bound > BigInt(view.size)) {
+    const room = BigInt(view.size) - bound;
+    return cx.error(
+      'SUBVIEW_BOUND',
+      node,
+      `\`${cx.text(node)}\``,
+      fmtRange(off.range),
+      `${bound}`,
+      `${view.size}`,
+      room > 0n
+        ? `if (${cx.text(offArg)} > ${room}) return ...`
+        : `if (${cx.text(offArg)} > ${view.size >> 1} || ${cx.text(lenArg)} > ${view.size - (view.size >> 1)}) return ...`,
+    );
+  }
+  // a length above the view's bound always faults (off + len > size); one register holds the length
+  let len: IntValue = { ...lenV, sum: undefined };
+  if (lenV.range.hi > bound) {
+    const checked = checkedViewSize(cx, view, lenV, lenArg, loc);
+    if (checked === undefined) return ERROR;
+    len = checked;
+  }
+  // off + len within the view's length (its size, or its own run-time length)
+  const whole = view.len ?? constInt(BigInt(view.size), false);
+  if (off.range.hi + len.range.hi > whole.range.lo) {
+    const end = binaryInt(cx, '+', off, len, node, loc);
+    if (end.kind !== 'int') return ERROR;
+    const ok = cx.newBlock();
+    cx.terminate({
+      op: 'br',
+      cond: 'jgt',
+      a: cx.toReg(end, loc),
+      b: cx.operand(whole, loc),
+      t: cx.faultBlock(loc).id,
+      f: ok.id,
+      loc,
+    });
+    cx.enter(ok);
+  }
+  const p = placeAccess(cx, view.reg, view.size, off, Number(bound), node, loc);
+  const copy = cx.reg();
+  cx.emit({ op: 'mov', dst: copy, src: cx.toReg(len, loc), loc });
+  const ptr = p === undefined ? view.reg : addConst(cx, p.reg, p.off, loc);
+  return { kind: 'ptr', reg: ptr, size: Number(bound), len: { kind: 'int', reg: copy, range: len.range, big: false } };
+};
+
 const SCALAR_GET = new Set(['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64']);
 const SETTERS: Record<string, 1 | 2 | 4 | 8> = { setU8: 1, setU16: 2, setU32: 4, setU64: 8 };
 
@@ -265,7 +353,7 @@ const lowerMethod = (cx: Cx, recv: Value, method: string, node: ts.CallExpressio
       const width = SCALAR_WIDTH[method as ScalarField];
       const off = intArg(cx, node, 0);
       if (off === undefined) return ERROR;
-      const p = placeAccess(cx, view.reg, view.size, off, width, node, loc);
+      const p = viewAccess(cx, view, off, width, node, loc);
       if (p === undefined) return constInt(0n, width === 8);
       return loadScalar(cx, p.reg, p.off, width as 1 | 2 | 4 | 8, method.startsWith('i'), loc);
     }
@@ -275,18 +363,11 @@ const lowerMethod = (cx: Cx, recv: Value, method: string, node: ts.CallExpressio
       const v = intArg(cx, node, 1);
       if (off === undefined || v === undefined) return ERROR;
       if (v.big && !cx.checkRegister(v, node.arguments[1] as ts.Node)) return ERROR;
-      const p = placeAccess(cx, view.reg, view.size, off, sw, node, loc);
+      const p = viewAccess(cx, view, off, sw, node, loc);
       if (p !== undefined) cx.emit({ op: 'store', size: sw, base: p.reg, off: p.off, src: cx.operand(v, loc), loc });
       return VOID;
     }
-    if (method === 'sub') {
-      const off = intArg(cx, node, 0);
-      const len = constArg(cx, node, 1, 'the length of a sub-view');
-      if (off === undefined || len === undefined) return ERROR;
-      const p = placeAccess(cx, view.reg, view.size, off, len, node, loc);
-      if (p === undefined) return { kind: 'ptr', reg: view.reg, size: len };
-      return { kind: 'ptr', reg: addConst(cx, p.reg, p.off, loc), size: len };
-    }
+    if (method === 'sub') return lowerSub(cx, view, node, loc);
     if (method === 'submit' || method === 'discard') {
       const ref = view.ref;
       if (ref === undefined)
@@ -309,7 +390,7 @@ const lowerMethod = (cx: Cx, recv: Value, method: string, node: ts.CallExpressio
     const off = intArg(cx, node, 1);
     if (buf === undefined || off === undefined) return ERROR;
     const size = recv.size;
-    const p = placeAccess(cx, buf.reg, buf.size, off, size, node, loc);
+    const p = viewAccess(cx, buf, off, size, node, loc);
     return { kind: 'struct', reg: p === undefined ? buf.reg : addConst(cx, p.reg, p.off, loc), fields: recv.fields };
   }
   if (recv.kind === 'table' && method === 'at') {
@@ -393,7 +474,7 @@ const lowerMapMethod = (
   if (method === 'update') {
     const v = viewArg(cx, node, 1);
     if (v === undefined) return ERROR;
-    if (v.size < map.valueSize)
+    if ((v.len === undefined ? v.size : Number(v.len.range.lo)) < map.valueSize)
       return cx.error(
         'RANGE',
         node.arguments[1] as ts.Node,
@@ -444,6 +525,8 @@ export const lowerCall = (cx: Cx, node: ts.CallExpression): Value => {
     if (dsl !== undefined) return lowerDslCall(cx, dsl, node, loc);
     const fn = sym === undefined ? undefined : cx.module.functions.get(sym);
     if (fn !== undefined) return inlineCall(cx, fn, node, loc);
+    const sub = sym === undefined ? undefined : cx.module.subprograms.get(sym);
+    if (sym !== undefined && sub !== undefined) return lowerSubCall(cx, sym, sub, node, loc);
   }
   return cx.error('UNKNOWN_CALL', node, `\`${cx.text(callee)}\``);
 };

@@ -4,7 +4,9 @@ import type { Loc } from '../ir/ir.ts';
 import { span, within } from '../ir/range.ts';
 import type { Cx } from './context.ts';
 import { addConst } from './expr.ts';
-import type { IntValue } from './values.ts';
+import type { IntValue, Value } from './values.ts';
+
+type View = Extract<Value, { kind: 'ptr' }>;
 
 /** Where an access of `width` bytes at `off` in a view of `size` bytes goes: [reg + off]. */
 export interface Place {
@@ -77,4 +79,60 @@ export const checkedSize = (cx: Cx, v: IntValue, max: number, node: ts.Node, loc
   cx.terminate({ op: 'br', cond: 'jgt', a: reg, b: { imm: max }, t: cx.faultBlock(loc).id, f: ok.id, loc });
   cx.enter(ok);
   return { kind: 'int', reg, range: span(v.range.lo < 0n ? 0n : v.range.lo, BigInt(max)), big: v.big };
+};
+
+/**
+ * The check of a variable-length view's own length: [off, off + width) inside `len` (a fault
+ * outside, as natively). Left out where the ranges prove it. The verifier does not need it (it checks
+ * accesses against the view's bound `size`); the DSL's semantics do.
+ */
+const checkLength = (cx: Cx, len: IntValue, off: IntValue, width: number, loc: Loc): boolean => {
+  const w = BigInt(width);
+  if (off.range.hi + w <= len.range.lo) return true;
+  if (off.range.lo + w > len.range.hi) {
+    cx.jump(cx.faultBlock(loc), loc);
+    return false;
+  }
+  const lenReg = cx.toReg(len, loc);
+  const ok = cx.newBlock();
+  if (off.reg === undefined && off.value !== undefined) {
+    cx.terminate({
+      op: 'br',
+      cond: 'jlt',
+      a: lenReg,
+      b: { imm: Number(off.value + w) },
+      t: cx.faultBlock(loc).id,
+      f: ok.id,
+      loc,
+    });
+  } else {
+    const end = cx.reg();
+    cx.emit({ op: 'alu', alu: 'add', w: 64, dst: end, a: cx.toReg(off, loc), b: { imm: width }, loc });
+    cx.terminate({ op: 'br', cond: 'jgt', a: end, b: { reg: lenReg }, t: cx.faultBlock(loc).id, f: ok.id, loc });
+  }
+  cx.enter(ok);
+  return true;
+};
+
+/** placeAccess for a view: its run-time length first (variable-length views), then its bound. */
+export const viewAccess = (
+  cx: Cx,
+  view: View,
+  off: IntValue,
+  width: number,
+  node: ts.Node,
+  loc: Loc,
+): Place | undefined => {
+  if (view.len !== undefined) {
+    // (a negative offset passes this check as a large end, or fails it; placeAccess then faults)
+    if (off.big && !cx.checkRegister(off, node)) return undefined;
+    if (!checkLength(cx, view.len, off, width, loc)) return undefined;
+  }
+  return placeAccess(cx, view.reg, view.size, off, width, node, loc);
+};
+
+/** A helper's size argument for a view: within its run-time length and its bound. */
+export const checkedViewSize = (cx: Cx, view: View, v: IntValue, node: ts.Node, loc: Loc): IntValue | undefined => {
+  if (view.len !== undefined && !checkLength(cx, view.len, v, 0, loc)) return undefined;
+  return checkedSize(cx, v, view.size, node, loc);
 };

@@ -3,7 +3,9 @@ import ts from 'typescript';
 import { BPF_MAP_TYPE } from '../../bpf/abi/map-types.ts';
 import { isValidRingbufSize } from '../../bpf/abi/ringbuf.ts';
 import { type FieldDecl, layoutFields } from '../dsl/struct.ts';
-import type { Cx, ModuleInfo } from './context.ts';
+import { DiagnosticSink } from '../diagnostics.ts';
+import { newFunction } from '../ir/ir.ts';
+import { Cx, type ModuleInfo } from './context.ts';
 import { lowerExpr } from './expr.ts';
 import { INT_TYPES, isIntTypeName } from '../ir/range.ts';
 import type { MapInfo, Value } from './values.ts';
@@ -122,11 +124,109 @@ const tableDecl = (cx: Cx, call: ts.CallExpression): Value | undefined => {
   return { kind: 'table', offset, elem, length: values.length };
 };
 
+/**
+ * `import { X, T } from './consts.ts'` of another DSL file: each name must be a module-level `const`
+ * there holding an integer constant or a `table(...)` (type-only names are fine); anything else is
+ * reported at the import. The other file's constants are evaluated in its own scope (they may use
+ * each other), with diagnostics reported at the importing name.
+ */
+const readImport = (cx: Cx, mod: ModuleInfo, s: ts.ImportDeclaration): void => {
+  const names = s.importClause?.namedBindings;
+  if (s.importClause?.isTypeOnly) return;
+  const elements = names !== undefined && ts.isNamedImports(names) ? names.elements : [];
+  if (names !== undefined && ts.isNamespaceImport(names)) {
+    if (!isDsl(cx, cx.checker.getSymbolAtLocation(s.moduleSpecifier)))
+      cx.error('UNSUPPORTED', names, 'a namespace import of a DSL file (import the constants by name)');
+    return;
+  }
+  if (s.importClause?.name !== undefined) cx.error('UNSUPPORTED', s.importClause.name, 'a default import');
+  for (const e of elements) {
+    if (e.isTypeOnly) continue;
+    const local = cx.checker.getSymbolAtLocation(e.name);
+    if (local === undefined) continue;
+    const target = local.flags & ts.SymbolFlags.Alias ? cx.checker.getAliasedSymbol(local) : local;
+    if (cx.dslName(target) !== undefined) continue;
+    const decl = target.declarations?.[0];
+    // types and interfaces carry no value
+    if (decl !== undefined && (ts.isTypeAliasDeclaration(decl) || ts.isInterfaceDeclaration(decl))) continue;
+    if (mod.consts.has(target) || mod.structs.has(target)) continue;
+    const what = `\`${e.name.text}\` from ${s.moduleSpecifier.getText(cx.source)}`;
+    const v =
+      decl !== undefined &&
+      ts.isVariableDeclaration(decl) &&
+      decl.initializer !== undefined &&
+      ts.isVariableDeclarationList(decl.parent) &&
+      decl.parent.flags & ts.NodeFlags.Const
+        ? importedValue(cx, mod, decl, new Set())
+        : undefined;
+    if (v === undefined) cx.error('BAD_IMPORT', e, what);
+  }
+};
+
+const isDsl = (cx: Cx, moduleSym: ts.Symbol | undefined): boolean =>
+  moduleSym?.declarations?.[0]?.getSourceFile().fileName.startsWith(cx.dslDir) === true;
+
+/** The value of another file's `const` (an integer constant or a table), registered in `mod`. */
+const importedValue = (
+  cx: Cx,
+  mod: ModuleInfo,
+  decl: ts.VariableDeclaration,
+  visiting: Set<ts.VariableDeclaration>,
+): Value | undefined => {
+  const sym = ts.isIdentifier(decl.name) ? cx.checker.getSymbolAtLocation(decl.name) : undefined;
+  const init = decl.initializer;
+  if (sym === undefined || init === undefined || visiting.has(decl)) return undefined;
+  const known = mod.consts.get(sym) ?? mod.structs.get(sym);
+  if (known !== undefined) return known;
+  visiting.add(decl);
+  const file = decl.getSourceFile();
+  // its own constants first (those it uses), in its own scope; errors go to a sink of their own
+  const sink = new DiagnosticSink(file.fileName, () => ({ line: 0, col: 0 }));
+  const other = new Cx(newFunction('<import>'), cx.checker, file, sink, mod, cx.dslDir, 0);
+  const uses = (n: ts.Node): void => {
+    if (ts.isIdentifier(n)) {
+      const a = cx.checker.getSymbolAtLocation(n);
+      const u = a !== undefined && a.flags & ts.SymbolFlags.Alias ? cx.checker.getAliasedSymbol(a) : a;
+      const d = u?.valueDeclaration;
+      if (
+        d !== undefined &&
+        d !== decl &&
+        ts.isVariableDeclaration(d) &&
+        !d.getSourceFile().fileName.startsWith(cx.dslDir)
+      )
+        importedValue(cx, mod, d, visiting);
+    }
+    n.forEachChild(uses);
+  };
+  uses(init);
+  const callee =
+    ts.isCallExpression(init) && ts.isIdentifier(init.expression)
+      ? other.dslName(other.symbolOf(init.expression))
+      : undefined;
+  let v: Value | undefined;
+  if (callee === 'table') {
+    v = tableDecl(other, init as ts.CallExpression);
+    if (v !== undefined) mod.structs.set(sym, v);
+  } else if (callee === undefined && !ts.isArrowFunction(init) && !ts.isFunctionExpression(init)) {
+    const x = lowerExpr(other, init);
+    if (x.kind === 'int' && x.reg === undefined && sink.count === 0) {
+      v = x;
+      mod.consts.set(sym, x);
+    }
+  }
+  visiting.delete(decl);
+  return sink.count === 0 ? v : undefined;
+};
+
 /** Collects the module's declarations into `mod`; returns the programs. */
 export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
   const programs: ProgramSource[] = [];
   for (const s of cx.source.statements) {
-    if (ts.isImportDeclaration(s) || ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) continue;
+    if (ts.isImportDeclaration(s)) {
+      readImport(cx, mod, s);
+      continue;
+    }
+    if (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) continue;
     if (ts.isFunctionDeclaration(s)) {
       const sym = s.name === undefined ? undefined : cx.symbolOf(s.name);
       if (sym !== undefined) mod.functions.set(sym, s);
@@ -153,6 +253,18 @@ export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
           ? cx.dslName(cx.symbolOf(init.expression))
           : undefined;
       const call = init as ts.CallExpression;
+      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) {
+        // `const f = (a: u32): u32 => ...`: a function like a declaration (inlined where called)
+        mod.functions.set(sym, init);
+        continue;
+      }
+      if (callee === 'noinline') {
+        const fn = call.arguments[0];
+        if (fn !== undefined && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)))
+          mod.subprograms.set(sym, { name, fn });
+        else cx.error('BAD_DECL', call, 'noinline((a: u32, ...): T => ...) takes a function');
+        continue;
+      }
       if (callee === 'arrayMap' || callee === 'hashMap' || callee === 'ringbuf') {
         const m = mapDecl(cx, name, callee, call);
         if (m !== undefined) mod.maps.set(sym, m);

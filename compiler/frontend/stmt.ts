@@ -5,14 +5,26 @@
  */
 import ts from 'typescript';
 import type { Block, Loc } from '../ir/ir.ts';
-import { INT_TYPES, isIntTypeName, type IntType, rangeOf } from '../ir/range.ts';
+import { INT_TYPES, isIntTypeName, type IntType, rangeOf, within } from '../ir/range.ts';
 import { binaryInt, constInt } from './arith.ts';
 import type { Cx, Frame } from './context.ts';
 import { compoundOp, expectInt, lowerCond, lowerExpr, nullTest } from './expr.ts';
-import { lowerFor } from './loop.ts';
+import { lowerFor, lowerWhile } from './loop.ts';
+import { lowerSwitch } from './switch.ts';
+import {
+  apply,
+  assignedIn,
+  condFacts,
+  type Facts,
+  merge,
+  restore,
+  type Snapshot,
+  snapshot,
+  targeted,
+} from './narrow.ts';
 import { ERROR, type IntValue, type Ref, type Value } from './values.ts';
 
-const typeOfAnnotation = (cx: Cx, t: ts.TypeNode | undefined): IntType | 'bool' | 'void' | undefined => {
+export const typeOfAnnotation = (cx: Cx, t: ts.TypeNode | undefined): IntType | 'bool' | 'void' | undefined => {
   if (t === undefined) return undefined;
   const text = t.getText(cx.source);
   if (isIntTypeName(text)) return INT_TYPES[text];
@@ -63,7 +75,9 @@ export const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean
       // (without `sum`: its x may be a variable assigned later)
       const { sum: _, ...plain } = v;
       const fresh =
-        v.reg === undefined || !ts.isIdentifier(d.initializer) ? plain : { ...plain, reg: copy(cx, v.reg, loc) };
+        v.reg === undefined || !(ts.isIdentifier(d.initializer) || isVarReg(cx, v.reg))
+          ? plain
+          : { ...plain, reg: copy(cx, v.reg, loc) };
       cx.bindings.set(sym, { kind: 'value', value: fresh });
       return;
     }
@@ -74,7 +88,8 @@ export const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean
     }
     const reg = cx.reg();
     assignInt(cx, reg, v, loc);
-    cx.bindings.set(sym, { kind: 'var', reg, type: ann, range: rangeOf(ann), name });
+    const fits = within(v.range, rangeOf(ann));
+    cx.bindings.set(sym, { kind: 'var', reg, type: ann, range: fits ? v.range : rangeOf(ann), name });
     return;
   }
   if (v.kind === 'bool') {
@@ -98,6 +113,15 @@ export const lowerVarDecl = (cx: Cx, d: ts.VariableDeclaration, isConst: boolean
   }
   cx.error('UNSUPPORTED', d.initializer, `\`${cx.text(d.initializer)}\` as a value`);
   cx.bindings.set(sym, { kind: 'value', value: ERROR });
+};
+
+/**
+ * Is `reg` a `let` variable's register? A constant bound to it must copy it (`const c = i8(v)` with
+ * v already in i8's range is v's register, which a later `v = ...` changes).
+ */
+const isVarReg = (cx: Cx, reg: number): boolean => {
+  for (const b of cx.bindings.values()) if (b.kind === 'var' && b.reg === reg) return true;
+  return false;
 };
 
 const copy = (cx: Cx, src: number, loc: Loc): number => {
@@ -135,6 +159,7 @@ const lowerAssign = (
     const i = expectInt(cx, v, node);
     if (i === undefined || !cx.checkFits(i, b.type, node, expr)) return;
     assignInt(cx, b.reg, i, loc);
+    b.range = i.range;
     return;
   }
   if (b.kind === 'boolvar') {
@@ -210,27 +235,53 @@ const lowerIf = (cx: Cx, s: ts.IfStatement): void => {
   const join = cx.newBlock();
   const nt = nullTest(cx, s.expression);
   const nullRef = nt === undefined ? undefined : nullRefs(cx, nt.sym);
+  const facts = condFacts(cx, s.expression);
   lowerCond(cx, s.expression, t, s.elseStatement ? f : join);
   const before = new Set(cx.live);
-  const arm = (b: Block, stmt: ts.Statement | undefined, nullSide: boolean): { reach: boolean; live: Set<Ref> } => {
+  const ranges = snapshot(cx);
+  interface ArmOut {
+    reach: boolean;
+    live: Set<Ref>;
+    ranges: Snapshot | undefined;
+  }
+  const arm = (b: Block, stmt: ts.Statement | undefined, nullSide: boolean, edge: Facts): ArmOut => {
+    const taken = targeted(cx, b);
     cx.enter(b);
     cx.live = new Set(before);
+    restore(cx, ranges);
+    const possible = apply(cx, edge);
+    if (!possible || !taken) {
+      // An arm no edge takes (a constant condition) or the ranges rule out: not lowered. The second
+      // kind is still a branch target, ended like a failed check (the verifier may not rule it out).
+      cx.jump(taken ? cx.faultBlock(loc) : join, loc);
+      return { reach: false, live: cx.live, ranges: undefined };
+    }
     if (nullRef !== undefined && nullSide) cx.live.delete(nullRef);
     if (stmt !== undefined) lowerStatement(cx, stmt);
-    const out = { reach: cx.reachable, live: cx.live };
+    const out = { reach: cx.reachable, live: cx.live, ranges: cx.reachable ? snapshot(cx) : undefined };
     cx.jump(join, loc);
     return out;
   };
-  const a = arm(t, s.thenStatement, nt?.whenNull === true);
-  let b: { reach: boolean; live: Set<Ref> };
-  if (s.elseStatement) b = arm(f, s.elseStatement, nt?.whenNull === false);
-  else {
+  let b: ArmOut | undefined;
+  if (!s.elseStatement) {
     // the false edge goes straight to join; f is unused
     const live = new Set(before);
     if (nullRef !== undefined && nt?.whenNull === false) live.delete(nullRef);
-    b = { reach: true, live };
+    const taken = targeted(cx, join);
+    const reach = apply(cx, facts.f) && taken;
+    b = { reach, live, ranges: reach ? snapshot(cx) : undefined };
+    restore(cx, ranges);
     f.term = { op: 'jmp', target: join.id, loc };
+    if (taken && !reach) {
+      // a false edge the ranges rule out (before the then arm adds its own jump to join)
+      const dead = cx.newBlock();
+      retarget(cx, join, dead);
+      dead.term = { op: 'jmp', target: cx.faultBlock(loc).id, loc };
+    }
   }
+  const a = arm(t, s.thenStatement, nt?.whenNull === true, facts.t);
+  if (s.elseStatement) b = arm(f, s.elseStatement, nt?.whenNull === false, facts.f);
+  if (b === undefined) return;
   cx.enter(join);
   if (a.reach && b.reach && !sameRefs(a.live, b.live)) {
     reportLeaks(
@@ -240,23 +291,43 @@ const lowerIf = (cx: Cx, s: ts.IfStatement): void => {
     );
   }
   cx.live = a.reach ? a.live : b.live;
+  restore(cx, merge([a.ranges, b.ranges]) ?? ranges);
   if (!a.reach && !b.reach) cx.reachable = false;
 };
 
-const lowerReturn = (cx: Cx, s: ts.ReturnStatement): void => {
+/** Points every jump and branch to `from` at `to` instead. */
+const retarget = (cx: Cx, from: Block, to: Block): void => {
+  for (const x of cx.fn.blocks) {
+    const t = x.term;
+    if (t?.op === 'jmp' && t.target === from.id) x.term = { ...t, target: to.id };
+    else if (t?.op === 'br' && (t.t === from.id || t.f === from.id))
+      x.term = { ...t, t: t.t === from.id ? to.id : t.t, f: t.f === from.id ? to.id : t.f };
+  }
+};
+
+/** `return e` (`s` the statement), or an arrow function's expression body (`s` the expression). */
+export const lowerReturn = (cx: Cx, s: ts.Node, expression: ts.Expression | undefined): void => {
   const loc = cx.loc(s);
   const frame = cx.frames[cx.frames.length - 1] as Frame;
   let value: IntValue | Value | undefined;
-  if (s.expression !== undefined) value = lowerExpr(cx, s.expression);
+  if (expression !== undefined) value = lowerExpr(cx, expression);
   if (!cx.reachable) return;
   if (cx.live.size > 0 && frame.exit === undefined) reportLeaks(cx, cx.live, `the return at line ${lineOf(cx, s)}`);
   if (frame.returns === 'void') {
     if (frame.exit !== undefined) cx.jump(frame.exit, loc);
+    else cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
     return;
   }
   if (value === undefined || value.kind === 'error') {
     if (value === undefined) cx.error('TYPE_ERROR', s, `return a value from ${frame.name}`);
     cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
+    return;
+  }
+  if (frame.returns === 'bool' && frame.exit === undefined) {
+    // a subprogram's boolean result: 0 or 1 in R0
+    if (value.kind !== 'bool') cx.error('TYPE_ERROR', s, 'return a boolean');
+    const r = value.kind === 'bool' ? cx.toReg(value, loc) : undefined;
+    cx.terminate({ op: 'ret', value: r === undefined ? { imm: 0 } : { reg: r }, loc });
     return;
   }
   if (frame.returns === 'bool') {
@@ -270,8 +341,8 @@ const lowerReturn = (cx: Cx, s: ts.ReturnStatement): void => {
     if (frame.exit !== undefined) cx.jump(frame.exit, loc);
     return;
   }
-  const i = expectInt(cx, value, s.expression as ts.Node);
-  if (i === undefined || !cx.checkFits(i, frame.returns, s.expression as ts.Node)) {
+  const i = expectInt(cx, value, expression as ts.Node);
+  if (i === undefined || !cx.checkFits(i, frame.returns, expression as ts.Node)) {
     cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
     return;
   }
@@ -307,7 +378,7 @@ export const lowerStatement = (cx: Cx, s: ts.Statement): void => {
       return;
     }
     case ts.SyntaxKind.ReturnStatement: {
-      lowerReturn(cx, s as ts.ReturnStatement);
+      lowerReturn(cx, s, (s as ts.ReturnStatement).expression);
       return;
     }
     case ts.SyntaxKind.BreakStatement:
@@ -316,24 +387,31 @@ export const lowerStatement = (cx: Cx, s: ts.Statement): void => {
         cx.error('UNSUPPORTED', s, 'a labelled break or continue');
         return;
       }
-      const loop = cx.loops[cx.loops.length - 1];
-      if (loop === undefined) return void cx.error('UNSUPPORTED', s, 'break/continue outside a loop');
+      const isBreak = s.kind === ts.SyntaxKind.BreakStatement;
+      const loop = isBreak ? cx.loops[cx.loops.length - 1] : cx.loops.findLast((l) => l.cont !== undefined);
+      if (loop === undefined)
+        return void cx.error(
+          'UNSUPPORTED',
+          s,
+          `${isBreak ? 'break outside a loop or switch' : 'continue outside a loop'}`,
+        );
+      if (!isBreak && loop.noContinue !== undefined) return void cx.error('UNBOUNDED_LOOP', s, loop.noContinue);
       if (!sameRefs(cx.live, loop.live))
         reportLeaks(
           cx,
           [...cx.live].filter((r) => !loop.live.has(r)),
-          `the ${s.kind === ts.SyntaxKind.BreakStatement ? 'break' : 'continue'} at line ${lineOf(cx, s)}`,
+          `the ${isBreak ? 'break' : 'continue'} at line ${lineOf(cx, s)}`,
         );
-      cx.jump(s.kind === ts.SyntaxKind.BreakStatement ? loop.brk : loop.cont, cx.loc(s));
+      if (isBreak) loop.exits?.push(snapshot(cx));
+      cx.jump(isBreak ? loop.brk : (loop.cont as Block), cx.loc(s));
       return;
     }
     case ts.SyntaxKind.WhileStatement:
     case ts.SyntaxKind.DoStatement:
-      cx.error(
-        'UNBOUNDED_LOOP',
-        s,
-        `a ${s.kind === ts.SyntaxKind.WhileStatement ? 'while' : 'do-while'} loop has no counter the compiler can bound`,
-      );
+      lowerWhile(cx, s as ts.WhileStatement | ts.DoStatement);
+      return;
+    case ts.SyntaxKind.SwitchStatement:
+      lowerSwitch(cx, s as ts.SwitchStatement);
       return;
     case ts.SyntaxKind.EmptyStatement:
       return;
@@ -342,31 +420,23 @@ export const lowerStatement = (cx: Cx, s: ts.Statement): void => {
   }
 };
 
+/** A function of the file: a declaration, or a module-level `const f = (...): T => ...`. */
+export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+
+export const functionName = (fn: FunctionNode): string => {
+  if (fn.name !== undefined) return fn.name.text;
+  const p = fn.parent;
+  return ts.isVariableDeclaration(p) && ts.isIdentifier(p.name) ? p.name.text : 'function';
+};
+
 /** Inlines a call of one of the file's functions. */
-export const inlineCall = (cx: Cx, fn: ts.FunctionDeclaration, node: ts.CallExpression, loc: Loc): Value => {
-  const name = fn.name?.text ?? 'function';
+export const inlineCall = (cx: Cx, fn: FunctionNode, node: ts.CallExpression, loc: Loc): Value => {
+  const name = functionName(fn);
   if (cx.inlining.has(fn)) return cx.error('RECURSION', node, name);
   const returns = typeOfAnnotation(cx, fn.type);
   if (returns === undefined) return cx.error('NEEDS_TYPE', fn.type ?? fn.name ?? fn, `${name}'s return`);
   if (fn.body === undefined) return cx.error('UNSUPPORTED', fn, 'a function without a body');
-  const assigned = new Set<ts.Symbol>();
-  const scan = (n: ts.Node): void => {
-    if (
-      ts.isBinaryExpression(n) &&
-      n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-      n.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
-      ts.isIdentifier(n.left)
-    ) {
-      const s = cx.symbolOf(n.left);
-      if (s) assigned.add(s);
-    }
-    if ((ts.isPostfixUnaryExpression(n) || ts.isPrefixUnaryExpression(n)) && ts.isIdentifier(n.operand)) {
-      const s = cx.symbolOf(n.operand);
-      if (s) assigned.add(s);
-    }
-    n.forEachChild(scan);
-  };
-  scan(fn.body);
+  const assigned = assignedIn(cx, fn.body);
   const saved: [ts.Symbol, import('./values.ts').Binding | undefined][] = [];
   for (const [i, p] of fn.parameters.entries()) {
     const arg = node.arguments[i];
@@ -388,7 +458,9 @@ export const inlineCall = (cx: Cx, fn: ts.FunctionDeclaration, node: ts.CallExpr
         cx.bindings.set(sym, {
           kind: 'value',
           value: (({ sum: _, ...plain }) =>
-            v.reg !== undefined && ts.isIdentifier(arg) ? { ...plain, reg: copy(cx, v.reg, loc) } : plain)(v),
+            v.reg !== undefined && (ts.isIdentifier(arg) || isVarReg(cx, v.reg))
+              ? { ...plain, reg: copy(cx, v.reg, loc) }
+              : plain)(v),
         });
     } else if (v.kind === 'int') {
       cx.error('NEEDS_TYPE', p, p.name.getText(cx.source));
@@ -398,7 +470,8 @@ export const inlineCall = (cx: Cx, fn: ts.FunctionDeclaration, node: ts.CallExpr
   const result = returns === 'void' ? undefined : cx.reg();
   cx.frames.push({ name, exit, result, returns });
   cx.inlining.add(fn);
-  for (const st of fn.body.statements) lowerStatement(cx, st);
+  if (ts.isBlock(fn.body)) for (const st of fn.body.statements) lowerStatement(cx, st);
+  else lowerReturn(cx, fn.body, fn.body);
   cx.inlining.delete(fn);
   cx.frames.pop();
   if (cx.reachable) {

@@ -34,8 +34,11 @@ export type Value =
       readonly sum?: { readonly x: IntValueOf; readonly k: number };
     }
   | { readonly kind: 'bool'; readonly reg?: VReg; readonly value?: boolean }
-  /** A view of `size` bytes at `reg`. */
-  | { readonly kind: 'ptr'; readonly reg: VReg; readonly size: number; readonly ref?: Ref }
+  /**
+   * A view of `size` bytes at `reg`; with `len`, a view whose length is that run-time value (at most
+   * `size`, the bound the verifier checks accesses against; the DSL's semantics check against `len`).
+   */
+  | { readonly kind: 'ptr'; readonly reg: VReg; readonly size: number; readonly ref?: Ref; readonly len?: IntValueOf }
   | { readonly kind: 'struct'; readonly reg: VReg; readonly fields: readonly FieldLayout[] }
   | { readonly kind: 'structdef'; readonly fields: readonly FieldLayout[]; readonly size: number }
   | { readonly kind: 'map'; readonly map: MapInfo }

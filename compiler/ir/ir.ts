@@ -42,16 +42,20 @@ export type IrInsn = (
   /** Address of a map (lddw with a relocation) or of `.rodata` + offset. */
   | { readonly op: 'map'; readonly dst: VReg; readonly map: string }
   | { readonly op: 'rodata'; readonly dst: VReg; readonly offset: number }
-  /** Helper call; args go to R1..R5, the result (if any) comes from R0. */
+  /** Helper call (or, with `fn`, a bpf-to-bpf call); args go to R1..R5, the result (if any) comes from R0. */
   | {
       readonly op: 'call';
       readonly helper: number;
       readonly name: string;
+      /** A subprogram of the object: BPF_PSEUDO_CALL, relocated against its symbol. */
+      readonly fn?: string;
       readonly args: readonly Operand[];
       readonly dst: VReg | undefined;
     }
   /** The program's context pointer (R1 at entry). */
   | { readonly op: 'ctx'; readonly dst: VReg }
+  /** A subprogram's argument `index` (R1 + index at entry; only at the start of the entry block). */
+  | { readonly op: 'arg'; readonly dst: VReg; readonly index: number }
 ) & { readonly loc: Loc | undefined };
 
 export type Terminator = (

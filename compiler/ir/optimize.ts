@@ -145,9 +145,17 @@ const forwardLow32 = (f: IrFunction, order: readonly number[]): void => {
       if (d !== undefined) defs.set(d, defs.has(d) ? null : i);
     }
   const single = (v: VReg): IrInsn | undefined => defs.get(v) ?? undefined;
+  // A register a branch compares carries the bounds the verifier learns from that branch (the
+  // frontend's range narrowing relies on them): its uses are not moved to the register it extends.
+  const compared = new Set<VReg>();
+  for (const id of order) {
+    const t = (f.blocks[id] as Block).term;
+    if (t?.op === 'br') for (const r of termUses(t)) compared.add(r);
+  }
   const low = (v: VReg): VReg => {
     let cur = v;
     for (;;) {
+      if (compared.has(cur)) return cur;
       const d = single(cur);
       if (d?.op !== 'alu') return cur;
       if (d.w === 32 && d.alu === 'or' && isImm(d.b, 0) && single(d.a) !== undefined) cur = d.a;

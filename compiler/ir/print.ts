@@ -27,6 +27,8 @@ const insnText = (i: IrInsn): string => {
       return `${i.dst === undefined ? '' : `v${i.dst} = `}call ${i.name}(${i.args.map(op).join(', ')})`;
     case 'ctx':
       return `v${i.dst} = ctx`;
+    case 'arg':
+      return `v${i.dst} = arg ${i.index}`;
   }
 };
 

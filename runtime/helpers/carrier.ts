@@ -1,7 +1,8 @@
 /**
  * bpf_helper_carrier(name, buf, size, dir) (212), docs/ABI.md §2.1: moves a boot resource between the
  * kernel and a program buffer. IN copies min(size, len) bytes and returns the count (size 0: the length,
- * nothing copied); OUT replaces the resource with a copy of buf[0..size) and returns size.
+ * nothing copied); OUT replaces the resource with a copy of buf[0..size) and returns size; APPEND adds a
+ * copy of buf[0..size) at the resource's end (creating it when absent) and returns size.
  * `carrierModel` is the semantics over plain bytes (also what native DSL runs call); `carrierHelper` reads
  * the arguments out of the VM.
  */
@@ -54,7 +55,19 @@ export const carrierModel =
       log.log('info', `kexec_bpf: ${which} replaced (${size} bytes)`);
       return size;
     }
-    return fail(E.EINVAL, `dir ${dir} is neither IN (0) nor OUT (1)`);
+    if (dir === BigInt(CARRIER_DIR.APPEND)) {
+      const cur = resources.get(which) ?? new Uint8Array(0);
+      const total = cur.length + size;
+      if (total > MAX_RESOURCE_SIZE) return fail(E.E2BIG, `${total} bytes exceed ${MAX_RESOURCE_SIZE}`);
+      // a no-op append still creates an absent resource, so a program can start an empty one
+      if (size === 0 && resources.get(which) !== undefined) return 0;
+      const out = new Uint8Array(total);
+      out.set(cur);
+      if (size !== 0) out.set(call.buffer(false).subarray(0, size), cur.length);
+      resources.set(which, out);
+      return size;
+    }
+    return fail(E.EINVAL, `dir ${dir} is neither IN (0), OUT (1) nor APPEND (2)`);
   };
 
 export const carrierHelper = (resources: KexecResources, log: KernelLogSink): HelperFn => {

@@ -5,6 +5,7 @@
  * hosts the kernel), then a read(2) that consumes the counter.
  */
 import { createRequire } from 'node:module';
+import { E } from '../../bpf/abi/index.ts';
 
 export class EventfdError extends Error {
   override readonly name = 'EventfdError';
@@ -79,8 +80,15 @@ const consume = (fd: number): void => {
 /** Blocks this thread until the eventfd is signalled (true, counter consumed) or `timeoutMs` passes (false). */
 export const eventfdWaitSync = (fd: number, timeoutMs: number): boolean => {
   const p: PollFd = { fd, events: POLLIN, revents: 0 };
-  const r = lib().poll(p, 1, Math.max(0, Math.floor(timeoutMs)));
-  if (r < 0) throw new EventfdError(`poll(eventfd ${fd})`, lib().errno());
+  // A signal (a profiler's, a debugger's) interrupts poll with EINTR: wait again for what is left.
+  const deadline = performance.now() + Math.max(0, timeoutMs);
+  let r: number;
+  for (;;) {
+    r = lib().poll(p, 1, Math.max(0, Math.floor(deadline - performance.now())));
+    if (r >= 0) break;
+    const errno = lib().errno();
+    if (errno !== E.EINTR) throw new EventfdError(`poll(eventfd ${fd})`, errno);
+  }
   if (r === 0) return false;
   if ((p.revents & POLLIN) === 0) throw new EventfdError(`poll(eventfd ${fd}): revents 0x${p.revents.toString(16)}`, 0);
   consume(fd);
@@ -90,10 +98,15 @@ export const eventfdWaitSync = (fd: number, timeoutMs: number): boolean => {
 /** The same wait without blocking this thread (poll runs on the thread pool). */
 export const eventfdWait = (fd: number, timeoutMs: number): Promise<boolean> =>
   new Promise((resolve, reject) => {
+    const deadline = performance.now() + Math.max(0, timeoutMs);
     const p: PollFd = { fd, events: POLLIN, revents: 0 };
     lib().poll.async(p, 1, Math.max(0, Math.floor(timeoutMs)), (err: unknown, r: number) => {
       if (err) return reject(err);
-      if (r < 0) return reject(new EventfdError(`poll(eventfd ${fd})`, lib().errno()));
+      if (r < 0) {
+        const errno = lib().errno();
+        if (errno === E.EINTR) return resolve(eventfdWait(fd, Math.max(0, deadline - performance.now())));
+        return reject(new EventfdError(`poll(eventfd ${fd})`, errno));
+      }
       if (r === 0) return resolve(false);
       if ((p.revents & POLLIN) === 0)
         return reject(new EventfdError(`poll(eventfd ${fd}): revents 0x${p.revents.toString(16)}`, 0));

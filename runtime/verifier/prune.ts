@@ -96,11 +96,6 @@ export const statesEqual = (
   return true;
 };
 
-/** Exact equality (loop detection). */
-export const statesIdentical = (o: VerifierState, c: VerifierState): boolean =>
-  JSON.stringify(o, bigintSafe) === JSON.stringify(c, bigintSafe);
-const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
-
 const sameBounds = (a: Bounds, b: Bounds): boolean =>
   a.varOff.value === b.varOff.value &&
   a.varOff.mask === b.varOff.mask &&
@@ -113,23 +108,54 @@ const sameBounds = (a: Bounds, b: Bounds): boolean =>
   a.u32min === b.u32min &&
   a.u32max === b.u32max;
 
+/** The fields states_maybe_looping compares (those before `frameno`); maps by identity. */
+const sameRegHead = (ro: RegState, rc: RegState): boolean =>
+  ro.type === rc.type &&
+  ro.flags === rc.flags &&
+  ro.off === rc.off &&
+  ro.id === rc.id &&
+  ro.refObjId === rc.refObjId &&
+  ro.map === rc.map &&
+  ro.range === rc.range &&
+  ro.memSize === rc.memSize &&
+  sameBounds(ro.b, rc.b);
+
+/** Every field of two registers (a map's contents are not state: JSON of them could be gigabytes). */
+const sameReg = (ro: RegState, rc: RegState): boolean =>
+  sameRegHead(ro, rc) &&
+  ro.frameno === rc.frameno &&
+  ro.subprogno === rc.subprogno &&
+  ro.btfName === rc.btfName &&
+  ro.precise === rc.precise;
+
+const sameFrame = (o: FuncState, c: FuncState): boolean =>
+  o.frameno === c.frameno &&
+  o.subprogno === c.subprogno &&
+  o.callsite === c.callsite &&
+  o.inCallback === c.inCallback &&
+  o.callbackRetRange?.[0] === c.callbackRetRange?.[0] &&
+  o.callbackRetRange?.[1] === c.callbackRetRange?.[1] &&
+  o.callbackDepth === c.callbackDepth &&
+  o.regs.every((r, i) => sameReg(r, c.regs[i] as RegState)) &&
+  o.stack.length === c.stack.length &&
+  o.stack.every((slot, spi) => {
+    const other = c.stack[spi];
+    if (slot === undefined || other === undefined) return slot === other;
+    return slot.types.every((t, i) => t === other.types[i]) && sameReg(slot.spilled, other.spilled);
+  });
+
+/** Exact equality (loop detection). */
+export const statesIdentical = (o: VerifierState, c: VerifierState): boolean =>
+  o.callbackUnrollDepth === c.callbackUnrollDepth &&
+  o.frames.length === c.frames.length &&
+  o.refs.length === c.refs.length &&
+  o.refs.every((r, i) => r.id === c.refs[i]?.id && r.insnIdx === c.refs[i]?.insnIdx) &&
+  o.frames.every((f, i) => sameFrame(f, c.frames[i] as FuncState));
+
 /** states_maybe_looping: the current frame's registers are bit-for-bit those of the old state. */
 export const statesMaybeLooping = (o: VerifierState, c: VerifierState): boolean => {
   if (o.frames.length !== c.frames.length) return false;
   const fo = o.frames[o.frames.length - 1] as FuncState;
   const fc = c.frames[c.frames.length - 1] as FuncState;
-  return fo.regs.every((ro, i) => {
-    const rc = fc.regs[i] as RegState;
-    return (
-      ro.type === rc.type &&
-      ro.flags === rc.flags &&
-      ro.off === rc.off &&
-      ro.id === rc.id &&
-      ro.refObjId === rc.refObjId &&
-      ro.map === rc.map &&
-      ro.range === rc.range &&
-      ro.memSize === rc.memSize &&
-      sameBounds(ro.b, rc.b)
-    );
-  });
+  return fo.regs.every((ro, i) => sameRegHead(ro, fc.regs[i] as RegState));
 };

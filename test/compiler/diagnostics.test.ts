@@ -22,11 +22,11 @@ describe('diagnostics', () => {
   it('unbounded loops (DSL1002) say how to bound them', () => {
     const out = compileSource(
       file,
-      `${HEAD}\nexport const p = program({ section: 'syscall', license: 'GPL' }, () => {\n  let n: u32 = 0;\n  while (n < 10) n++;\n  for (let i: u32 = 0; i < n; i++) {}\n  return 0;\n});\n`,
+      `${HEAD}\nexport const p = program({ section: 'syscall', license: 'GPL' }, () => {\n  let n: u32 = 0;\n  while (n !== 10) n++;\n  const v = m.lookup(0);\n  if (v === null) return 0;\n  for (let i: u32 = 0; i < v.u32(0); i++) {}\n  return 0;\n});\n`,
     );
     expect(out.diagnostics.map((d) => `${d.code}@${d.line}:${d.col}`)).toEqual([
-      `1002@${line() + 1}:3`,
-      `1002@${line() + 2}:24`,
+      `1002@${line() + 1}:10`,
+      `1002@${line() + 4}:24`,
     ]);
     expect(out.diagnostics[0]?.message).toMatch(/i < N/);
   });

@@ -28,7 +28,7 @@ describe('golden listings', () => {
 });
 
 describe('the kernel verifier accepts the compiled objects', () => {
-  for (const name of PROGRAMS) {
+  for (const name of [...PROGRAMS, 'sections', 'calls']) {
     it(`${name}: bpftool prog load`, (ctx) => {
       const why = missingBpf();
       if (why) ctx.skip(why);

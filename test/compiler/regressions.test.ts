@@ -11,7 +11,7 @@ import { loadCompiled } from './support/harness.ts';
 import { evalDslModule } from './support/native.ts';
 
 const FILE = new URL('./programs/regressions.ts', import.meta.url).pathname;
-const HEAD = `import { arrayMap, program, u32, udiv, umod } from '../../../compiler/dsl/index.ts';
+const HEAD = `import { arrayMap, i8, i32, program, u32, udiv, umod } from '../../../compiler/dsl/index.ts';
 export const input = arrayMap({ valueSize: 64, maxEntries: 1 });
 `;
 
@@ -35,6 +35,19 @@ const CASES: Record<string, string> = {
   let s: u32 = 0;
   for (let i: u32 = 0; i < 8; i++) s = u32(s + d.u8(i + 40) + d.u8(i));
   return s & 0xffff;`,
+  // a range narrowed by a branch on a zero-extended value: a 32-bit use must not read the register
+  // before the extension (the verifier learned the bound on the extended one)
+  'narrowed zero-extended value under a mask': `
+  const c = u32(u32((d.i8(40) ^ 145) - 176));
+  if (c > 31) return 1;
+  return u32(d.u8(c & 63) + d.u16(c & 63) + u32(d.u32(c & 63))) & 0x7fffffff;`,
+  // a constant whose value is a variable's register (the wrap was a no-op) keeps its value when the
+  // variable changes
+  'constant bound to a variable that changes later': `
+  let v: i32 = 1;
+  const c = i8(v);
+  for (let j: u32 = 0; j < 4; j++) v = i32(d.u8(j) * 1000);
+  return d.u8(u32(c)) + c + (v & 1);`,
 };
 
 describe('regressions found by generated programs', () => {

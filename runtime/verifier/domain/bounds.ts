@@ -14,6 +14,7 @@ import {
   tnumOr,
   tnumRange,
   tnumSubreg,
+  tnumStep,
   tnumSubregIsConst,
 } from './tnum.ts';
 
@@ -136,6 +137,16 @@ const update64 = (b: Bounds): void => {
   b.smax = min(b.smax, s64(t.value | (t.mask & S64_MAX)));
   b.umin = max(b.umin, t.value);
   b.umax = min(b.umax, t.value | t.mask);
+  // Where the u64 range and the tnum share one value, the register is that value (Linux 6.18.y's
+  // "Improve bounds when tnum has a single possible value"): one member at umin, none in range but
+  // tmax, or one between umin and umax. On a dead branch this can pick a value outside the range, as
+  // the kernel does, and the register stays usable as that constant.
+  const next = tnumStep(t, b.umin);
+  const tmax = t.value | t.mask;
+  const uminIn = (b.umin & ~t.mask & U64_MAX) === t.value;
+  if (uminIn && next > b.umax) markKnown(b, b.umin);
+  else if (!uminIn && next === tmax) markKnown(b, tmax);
+  else if (!uminIn && next <= b.umax && tnumStep(t, next) > b.umax) markKnown(b, next);
 };
 
 /** __update_reg_bounds: learn ranges from var_off. */

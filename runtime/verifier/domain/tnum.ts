@@ -123,6 +123,22 @@ export const tnumIn = (a: Tnum, b: Tnum): boolean => {
   return a.value === (b.value & ~a.mask);
 };
 
+/**
+ * tnum_step: the least member of `t` above `z` (for t.value <= z < tmax); t.value below that range and
+ * tmax at or above it. Members are t.value + s for the submasks s of t.mask (value and mask share no
+ * bit), so this is the least submask above d = z - t.value: d with every non-mask bit, and every bit
+ * below its highest non-mask bit, set to 1 makes +1 carry straight to the next mask bit that can grow.
+ */
+export const tnumStep = (t: Tnum, z: bigint): bigint => {
+  const tmax = t.value | t.mask;
+  if (z >= tmax) return tmax;
+  if (z < t.value) return t.value;
+  const d = z - t.value;
+  const outside = d & ~t.mask & U64;
+  const below = outside === 0n ? 0n : (1n << BigInt(outside.toString(2).length)) - 1n;
+  return t.value | ((((d | below | (~t.mask & U64)) & U64) + 1n) & t.mask);
+};
+
 export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
 export const tnumEqualsConst = (a: Tnum, v: bigint): boolean => a.mask === 0n && a.value === u64(v);
 export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64;

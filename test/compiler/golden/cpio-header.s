@@ -28,19 +28,19 @@ cpioHeader:  ; section syscall, 133 insns, stack 8 bytes
    21: if r3 < 48 goto +4
    22: if r3 > 57 goto +3
    23: r4 = r3
-   24: r4 -= 48
+   24: w4 -= 48
    25: goto +11
 ; 7: if (c >= 97 && c <= 102) return c - 87;
    26: if r3 < 97 goto +4
    27: if r3 > 102 goto +3
    28: r4 = r3
-   29: r4 -= 87
+   29: w4 -= 87
    30: goto +6
 ; 8: if (c >= 65 && c <= 70) return c - 55;
    31: if r3 < 65 goto +4
    32: if r3 > 70 goto +3
    33: r4 = r3
-   34: r4 -= 55
+   34: w4 -= 55
    35: goto +1
 ; 9: return -1;
    36: r4 = -1
@@ -65,19 +65,19 @@ cpioHeader:  ; section syscall, 133 insns, stack 8 bytes
    48: if r3 < 48 goto +4
    49: if r3 > 57 goto +3
    50: r4 = r3
-   51: r4 -= 48
+   51: w4 -= 48
    52: goto +11
 ; 7: if (c >= 97 && c <= 102) return c - 87;
    53: if r3 < 97 goto +4
    54: if r3 > 102 goto +3
    55: r4 = r3
-   56: r4 -= 87
+   56: w4 -= 87
    57: goto +6
 ; 8: if (c >= 65 && c <= 70) return c - 55;
    58: if r3 < 65 goto +4
    59: if r3 > 70 goto +3
    60: r4 = r3
-   61: r4 -= 55
+   61: w4 -= 55
    62: goto +1
 ; 9: return -1;
    63: r4 = -1
@@ -108,19 +108,19 @@ cpioHeader:  ; section syscall, 133 insns, stack 8 bytes
    80: if r6 < 48 goto +4
    81: if r6 > 57 goto +3
    82: r7 = r6
-   83: r7 -= 48
+   83: w7 -= 48
    84: goto +11
 ; 7: if (c >= 97 && c <= 102) return c - 87;
    85: if r6 < 97 goto +4
    86: if r6 > 102 goto +3
    87: r7 = r6
-   88: r7 -= 87
+   88: w7 -= 87
    89: goto +6
 ; 8: if (c >= 65 && c <= 70) return c - 55;
    90: if r6 < 65 goto +4
    91: if r6 > 70 goto +3
    92: r7 = r6
-   93: r7 -= 55
+   93: w7 -= 55
    94: goto +1
 ; 9: return -1;
    95: r7 = -1
@@ -145,19 +145,19 @@ cpioHeader:  ; section syscall, 133 insns, stack 8 bytes
   108: if r7 < 48 goto +4
   109: if r7 > 57 goto +3
   110: r8 = r7
-  111: r8 -= 48
+  111: w8 -= 48
   112: goto +11
 ; 7: if (c >= 97 && c <= 102) return c - 87;
   113: if r7 < 97 goto +4
   114: if r7 > 102 goto +3
   115: r8 = r7
-  116: r8 -= 87
+  116: w8 -= 87
   117: goto +6
 ; 8: if (c >= 65 && c <= 70) return c - 55;
   118: if r7 < 65 goto +4
   119: if r7 > 70 goto +3
   120: r8 = r7
-  121: r8 -= 55
+  121: w8 -= 55
   122: goto +1
 ; 9: return -1;
   123: r8 = -1

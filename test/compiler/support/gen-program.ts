@@ -51,6 +51,8 @@ class Gen {
   #names = 0;
   #stmts = 0;
   loopDepth = 0;
+  /** Per enclosing loop: a `while`/`do` (whose update ends the body, so no `continue`). */
+  readonly loopKinds: ('for' | 'while')[] = [];
   constructor(r: Rng) {
     this.r = r;
   }
@@ -210,7 +212,7 @@ class Gen {
     const r = this.r;
     this.#stmts++;
     const mutable = this.vars.filter((v) => v.mutable);
-    const kind = this.#stmts > 40 ? 0 : r.int(0, 11);
+    const kind = this.#stmts > 40 ? 0 : r.int(0, 16);
     switch (kind) {
       case 0:
       case 1: {
@@ -266,8 +268,10 @@ class Gen {
         this.line(indent, `for (let ${i}: u32 = ${start}; ${i} < ${limit}${extra}; ${step}) {`);
         this.loopVars.push(i);
         this.loopDepth++;
+        this.loopKinds.push('for');
         this.block(indent + 1, r.int(1, 2), depth + 1);
-        if (r.chance(0.4)) this.line(indent + 1, `if (${this.cond(0)}) ${r.pick(['break', 'continue'])};`);
+        if (r.chance(0.4)) this.line(indent + 1, `if (${this.cond(0)}) ${this.exitWord()};`);
+        this.loopKinds.pop();
         this.loopDepth--;
         this.loopVars.pop();
         this.line(indent, '}');
@@ -290,18 +294,155 @@ class Gen {
       }
       case 10: {
         const name = this.fresh('f');
-        this.line(indent, `const ${name} = mix(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`);
+        this.line(
+          indent,
+          r.pick([
+            `const ${name} = mix(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`,
+            `const ${name} = mix(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`,
+            `const ${name} = twice(u32(${this.num(1)}));`,
+            `const ${name} = peek(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`,
+          ]),
+        );
         this.vars.push({ name, type: 'u32', mutable: false });
         return;
       }
+      case 11:
+        this.whileLoop(indent, depth);
+        return;
+      case 12:
+        this.switchStmt(indent, depth);
+        return;
+      case 13:
+        this.narrowed(indent, depth);
+        return;
+      case 14:
+        this.subView(indent, depth);
+        return;
       default: {
         if (this.loopDepth === 0 || depth === 0) {
           this.stmt(indent, depth);
           return;
         }
-        this.line(indent, `if (${this.cond(0)}) ${r.pick(['break', 'continue'])};`);
+        this.line(indent, `if (${this.cond(0)}) ${this.exitWord()};`);
       }
     }
+  }
+
+  /** `break`, or `continue` where the innermost loop is a `for`. */
+  exitWord(): string {
+    return this.loopKinds[this.loopKinds.length - 1] === 'while' ? 'break' : this.r.pick(['break', 'continue']);
+  }
+
+  /** `while (j < N [&& c]) { ...; j++; }` or `do { ...; j += k; } while (j < N [&& c])`. */
+  whileLoop(indent: number, depth: number): void {
+    const r = this.r;
+    if (depth >= 3 || this.loopDepth >= 2) {
+      this.stmt(indent, depth + 1);
+      return;
+    }
+    const i = this.fresh('j');
+    const start = r.chance(0.7) ? 0 : r.int(1, 4);
+    const limit = r.int(start + 1, start + (this.loopDepth === 0 ? 8 : 4));
+    const test = `${i} < ${limit}${r.chance(0.3) ? ` && ${this.cond(1)}` : ''}`;
+    const step = r.chance(0.8) ? `${i}++` : `${i} += ${r.int(2, 3)}`;
+    const isDo = r.chance(0.4);
+    this.line(indent, `let ${i}: u32 = ${start};`);
+    this.line(indent, isDo ? 'do {' : `while (${test}) {`);
+    this.loopVars.push(i);
+    this.loopDepth++;
+    this.loopKinds.push('while');
+    this.block(indent + 1, r.int(1, 2), depth + 1);
+    if (r.chance(0.3)) this.line(indent + 1, `if (${this.cond(0)}) break;`);
+    this.line(indent + 1, `${step};`);
+    this.loopKinds.pop();
+    this.loopDepth--;
+    this.loopVars.pop();
+    this.line(indent, isDo ? `} while (${test});` : '}');
+  }
+
+  /** `switch` on a small value: grouped cases, `break`, `return`, `default`. */
+  switchStmt(indent: number, depth: number): void {
+    const r = this.r;
+    if (depth >= 3) {
+      this.stmt(indent, depth + 1);
+      return;
+    }
+    const disc = r.chance(0.5) ? `(${this.num(1)} & 7)` : `${r.pick(['u32', 'i32', 'u8'])}(${this.num(1)})`;
+    this.line(indent, `switch (${disc}) {`);
+    const labels = [...new Set([0, 1, 2, 3, 5, 7, 255, -1].filter(() => r.chance(0.4)))];
+    if (labels.length === 0) labels.push(r.int(0, 7));
+    let k = 0;
+    while (k < labels.length) {
+      const group = labels.slice(k, k + r.int(1, 2));
+      k += group.length;
+      for (const g of group) this.line(indent + 1, `case ${g}:`);
+      this.block(indent + 2, r.int(1, 2), depth + 1);
+      this.line(indent + 2, r.chance(0.2) ? `return ${this.ret()};` : 'break;');
+    }
+    if (r.chance(0.6)) {
+      this.line(indent + 1, 'default:');
+      this.block(indent + 2, 1, depth + 1);
+    }
+    this.line(indent, '}');
+  }
+
+  /** A value narrowed by an early return, then used as an offset without a mask. */
+  narrowed(indent: number, depth: number): void {
+    const r = this.r;
+    if (depth === 0 && r.chance(0.5)) {
+      this.stmt(indent, depth);
+      return;
+    }
+    const name = this.fresh('c');
+    this.line(indent, `const ${name} = u32(${this.num(1)});`);
+    this.vars.push({ name, type: 'u32', mutable: false });
+    const lim = r.int(0, GEN_INPUT_SIZE - 1 + (r.chance(0.1) ? 4 : 0));
+    const test = r.pick([
+      `${name} > ${lim}`,
+      `${name} >= ${lim + 1}`,
+      `!(${name} <= ${lim})`,
+      `${lim} < ${name}`,
+      `${name} > ${lim} || ${this.cond(1)}`,
+    ]);
+    this.line(indent, `if (${test}) return ${this.ret()};`);
+    const t = r.pick(LOADS);
+    if (r.chance(0.5)) {
+      const v = this.fresh('c');
+      this.line(indent, `const ${v} = ${t}(data.${t}(${name}));`);
+      this.vars.push({ name: v, type: t, mutable: false });
+    } else this.line(indent, `data.setU8(${name}, u8(${this.num(1)}));`);
+  }
+
+  /** A sub-view of a run-time length, bounded by an early return; reads and a length test. */
+  subView(indent: number, depth: number): void {
+    const r = this.r;
+    const o = this.fresh('c');
+    const n = this.fresh('c');
+    const v = this.fresh('s');
+    const roomOff = r.int(0, GEN_INPUT_SIZE - 1);
+    const maxLen = r.int(0, GEN_INPUT_SIZE - roomOff);
+    this.line(indent, `const ${o} = u32(${this.offset(1, 1)});`);
+    this.line(indent, `const ${n} = u32(${r.chance(0.5) ? `data.u8(${r.int(0, GEN_INPUT_SIZE - 1)})` : this.num(1)});`);
+    this.vars.push({ name: o, type: 'u32', mutable: false }, { name: n, type: 'u32', mutable: false });
+    this.line(indent, `if (${o} > ${roomOff} || ${n} > ${maxLen}) return ${this.ret()};`);
+    this.line(indent, `const ${v} = data.sub(${o}, ${n});`);
+    if (r.chance(0.5)) this.line(indent, `if (${v}.size < ${r.int(0, 8)}) return ${this.ret()};`);
+    const t = r.pick(LOADS);
+    const at = r.pick([`${r.int(0, 6)}`, `(${this.num(1)} & 7)`, ...this.loopVars]);
+    const x = this.fresh('c');
+    this.line(indent, `const ${x} = ${t}(${v}.${t}(${at}));`);
+    this.vars.push({ name: x, type: t, mutable: false });
+    if (depth < 2 && r.chance(0.4)) {
+      const i = this.fresh('j');
+      const acc = this.fresh('v');
+      this.line(indent, `let ${acc}: u32 = 0;`);
+      this.line(
+        indent,
+        `for (let ${i}: u32 = 0; ${i} < 8 && ${i} < ${v}.size; ${i}++) ${acc} = u32(${acc} + ${v}.u8(${i}));`,
+      );
+      this.vars.push({ name: acc, type: 'u32', mutable: true });
+    }
+    if (r.chance(0.3)) this.line(indent, `${v}.setU8(${r.int(0, 3)}, u8(${this.num(1)}));`);
   }
 
   ret(): string {
@@ -309,8 +450,18 @@ class Gen {
   }
 }
 
-/** The function every program may call (inlined by the compiler). */
-const MIX = `function mix(x: u32, off: u32): u32 {
+/**
+ * The functions every program may call: a declaration and an arrow function (inlined), and a
+ * noinline one (a bpf-to-bpf call) whose 2-byte read faults at the last offset.
+ */
+const MIX = `const twice = (x: u32): u32 => u32(x + x);
+const peek = noinline((x: u32, off: u32): u32 => {
+  const data = input.lookup(0);
+  if (data === null) return 0;
+  if (off > 63) return x;
+  return u32(x ^ data.u16(off));
+});
+function mix(x: u32, off: u32): u32 {
   const data = input.lookup(0);
   if (data === null) return 0;
   const h = u32(Math.imul(x ^ data.u8(off & 63), 0x01000193));
@@ -331,7 +482,7 @@ export const genProgram = (name: string, seed: number, fault: number): string =>
 /** A file of programs `p0`, `p1`, ... over one input map, importing the DSL from `dslImport`. */
 export const genFile = (seeds: readonly number[], dslImport: string): string =>
   [
-    `import { arrayMap, i8, i16, i32, program, u8, u16, u32, u64, udiv, umod } from '${dslImport}';`,
+    `import { arrayMap, i8, i16, i32, noinline, program, u8, u16, u32, u64, udiv, umod } from '${dslImport}';`,
     `export const input = arrayMap({ valueSize: ${GEN_INPUT_SIZE}, maxEntries: 1 });`,
     MIX,
     ...seeds.map((s, k) => genProgram(`p${k}`, s, -1000 - k)),

@@ -93,6 +93,31 @@ describe('registers and ALU', () => {
   });
 });
 
+describe('bounds that meet the tnum in one value (Linux 6.18.y)', () => {
+  // r7 = prandom & 0xff00; 16 <= r7 <= 60 holds for no member: the kernel's reg_bounds_sync makes r7 the
+  // tnum's maximum (0 here), and the dead branch stays verifiable (fp-8 + 0).
+  const program = [
+    S(0x85, 0, 0, 0, 7),
+    S(0xbf, 7, 0),
+    S(0x57, 7, 0, 0, 0xff00),
+    S(0xa5, 7, 0, 6, 16),
+    S(0x25, 7, 0, 5, 60),
+    S(0xbf, 6, 10),
+    S(0x07, 6, 0, 0, -8),
+    S(0x0f, 6, 7),
+    S(0xb7, 1, 0, 0, 0),
+    S(0x7b, 6, 1, 0),
+    R0_0,
+    EXIT,
+  ];
+  it('the fall-through of an impossible range is the constant, as the kernel logs it', () => {
+    const r = run(program, 2);
+    expect(r.accepted).toBe(true);
+    expect(r.log).toContain('4: (25) if r7 > 0x3c goto pc+5        ; R7=0\n');
+    expect(r.log).toContain('9: (7b) *(u64 *)(r6 +0) = r1          ; R1=0 R6=fp-8 fp-8=0\n');
+  });
+});
+
 describe('stack', () => {
   it('out of bounds write', () => {
     rejects([S(0x7a, 10, 0, 8, 5), R0_0, EXIT], 'invalid write to stack R10 off=8 size=8');

@@ -10,6 +10,7 @@ import {
   tnumMul,
   tnumOr,
   tnumRange,
+  tnumStep,
   tnumSub,
   tnumToString,
   tnumXor,
@@ -60,6 +61,21 @@ describe('tnum algebra (kernel values)', () => {
       { numRuns: 200 },
     );
   });
+  it('tnum_step is the least member above z (8-bit tnums, every z, against enumeration)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (v, m) => {
+        const t: Tnum = { value: BigInt(v & ~m), mask: BigInt(m) };
+        const members = [...Array(256).keys()].map(BigInt).filter((x) => contains(t, x));
+        const tmax = t.value | t.mask;
+        for (let z = 0n; z < 256n; z++) {
+          const want = z >= tmax ? tmax : (members.find((x) => x > z) as bigint);
+          expect(tnumStep(t, z)).toBe(want);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('tnum_in', () => {
     expect(tnumIn(BYTE, tnumConst(7n))).toBe(true);
     expect(tnumIn(tnumConst(7n), BYTE)).toBe(false);

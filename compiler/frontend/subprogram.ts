@@ -1,0 +1,110 @@
+/**
+ * `noinline` functions: compiled once as BPF subprograms and called with BPF_PSEUDO_CALL (arguments
+ * in R1–R5, the result in R0, a stack frame of their own). Parameters are integers (at most five) and
+ * the result an integer of at most 32 bits, a boolean or void, so R0 has room for a fault sentinel:
+ * a view access that fails inside the callee returns -1 (unsigned and boolean results) or 2^31
+ * (signed results), which no result equals, and the caller ends with its own fault value there, as
+ * the native `BoundsFault` unwinds to the program.
+ */
+import ts from 'typescript';
+import type { Loc, Operand } from '../ir/ir.ts';
+import { type IntType, rangeOf } from '../ir/range.ts';
+import type { Cx } from './context.ts';
+import { expectInt, lowerExpr } from './expr.ts';
+import { assignedIn } from './narrow.ts';
+import { type FunctionNode, lowerReturn, lowerStatement, typeOfAnnotation } from './stmt.ts';
+import { ERROR, type Value } from './values.ts';
+
+export interface Signature {
+  readonly params: readonly IntType[];
+  readonly returns: IntType | 'bool' | 'void';
+}
+
+/** The value a callee returns when one of its accesses faults. */
+export const faultSentinel = (sig: Signature): number =>
+  typeof sig.returns !== 'string' && sig.returns.signed ? 2 ** 31 : -1;
+
+/** The signature of a `noinline` function, or undefined (with diagnostics when `report`). */
+export const signatureOf = (cx: Cx, fn: FunctionNode, name: string, report: boolean): Signature | undefined => {
+  const bad = (node: ts.Node, what: string): undefined => {
+    if (report) cx.error('UNSUPPORTED', node, `${what} in the noinline function ${name}`);
+    return undefined;
+  };
+  if (fn.parameters.length > 5) return bad(fn.parameters[5] as ts.Node, 'a sixth parameter (BPF passes five)');
+  const params: IntType[] = [];
+  for (const p of fn.parameters) {
+    const t = typeOfAnnotation(cx, p.type);
+    if (t === undefined || t === 'bool' || t === 'void' || t.big || !ts.isIdentifier(p.name))
+      return bad(p, 'a parameter that is not a 8–32-bit integer (views and u64 are passed to inlined functions)');
+    params.push(t);
+  }
+  const returns = typeOfAnnotation(cx, fn.type);
+  if (returns === undefined || (typeof returns !== 'string' && returns.big))
+    return bad(fn.type ?? fn, 'a result that is not a 8–32-bit integer, a boolean or void');
+  return { params, returns };
+};
+
+/** A call of a `noinline` function: the arguments, the call, and the fault sentinel's test. */
+export const lowerSubCall = (
+  cx: Cx,
+  sym: ts.Symbol,
+  sub: { readonly name: string; readonly fn: FunctionNode },
+  node: ts.CallExpression,
+  loc: Loc,
+): Value => {
+  const sig = signatureOf(cx, sub.fn, sub.name, true);
+  if (sig === undefined) return ERROR;
+  const args: Operand[] = [];
+  for (const [i, t] of sig.params.entries()) {
+    const a = node.arguments[i];
+    if (a === undefined) return cx.error('UNSUPPORTED', node, `a call of ${sub.name} without every argument`);
+    const v = lowerExpr(cx, a);
+    const n = v.kind === 'error' ? undefined : expectInt(cx, v, a);
+    if (n === undefined || !cx.checkFits(n, t, a)) return ERROR;
+    args.push(cx.operand(n, loc));
+  }
+  const dst = cx.reg();
+  cx.emit({ op: 'call', helper: 0, name: sub.name, fn: sub.name, args, dst, loc });
+  cx.module.called.add(sym);
+  const ok = cx.newBlock();
+  const sentinel = faultSentinel(sig);
+  cx.terminate({
+    op: 'br',
+    cond: sentinel < 0 ? 'jeq' : 'jsgt',
+    a: dst,
+    b: { imm: sentinel < 0 ? -1 : 2 ** 31 - 1 },
+    t: cx.faultBlock(loc).id,
+    f: ok.id,
+    loc,
+  });
+  cx.enter(ok);
+  if (sig.returns === 'void') return { kind: 'void' };
+  if (sig.returns === 'bool') return { kind: 'bool', reg: dst };
+  return { kind: 'int', reg: dst, range: rangeOf(sig.returns), big: false };
+};
+
+/** The body of a `noinline` function in `cx` (a Cx whose fault value is its sentinel). */
+export const lowerSubprogramBody = (cx: Cx, fn: FunctionNode, name: string, sig: Signature): void => {
+  const loc = cx.loc(fn);
+  const assigned = fn.body === undefined ? new Set<ts.Symbol>() : assignedIn(cx, fn.body);
+  for (const [i, p] of fn.parameters.entries()) {
+    const t = sig.params[i] as IntType;
+    const sym = cx.symbolOf(p.name);
+    if (sym === undefined) continue;
+    const reg = cx.reg();
+    cx.emit({ op: 'arg', dst: reg, index: i, loc });
+    cx.bindings.set(
+      sym,
+      assigned.has(sym)
+        ? { kind: 'var', reg, type: t, range: rangeOf(t), name: p.name.getText(cx.source) }
+        : { kind: 'value', value: { kind: 'int', reg, range: rangeOf(t), big: false } },
+    );
+  }
+  cx.frames.push({ name, exit: undefined, result: undefined, returns: sig.returns });
+  if (fn.body !== undefined && ts.isBlock(fn.body)) for (const s of fn.body.statements) lowerStatement(cx, s);
+  else if (fn.body !== undefined) lowerReturn(cx, fn.body, fn.body);
+  if (cx.reachable) {
+    if (sig.returns === 'void') cx.terminate({ op: 'ret', value: { imm: 0 }, loc });
+    else cx.error('TYPE_ERROR', fn, `${name} can end without returning a value`);
+  }
+};
