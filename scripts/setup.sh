@@ -26,6 +26,8 @@ DEBIAN_TOOLS=(
   "objdump:binutils"
   "llvm-readobj:llvm"
   "openssl:openssl"
+  "qemu-system-x86_64:qemu-system-x86"
+  "busybox:busybox-static"
 )
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

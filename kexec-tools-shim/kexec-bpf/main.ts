@@ -4,6 +4,7 @@
  * (`kexec-bpf -l IMAGE -e`); the daemon (`kexec-bpfd`) keeps a kernel across requests.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { ARCHES, type Arch } from '../../runtime/kernel/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
 import { buildCmdline } from './cmdline.ts';
 import { cmdlineText, dumpKimage, exitCodeOf, handover, kimageSummary, strerror } from './outcome.ts';
@@ -28,6 +29,7 @@ interface Opts {
   dump?: string;
   json?: boolean;
   timeout: number;
+  arch: Arch;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -69,6 +71,11 @@ const program = new Command('kexec-bpf')
   .addOption(
     new Option('--timeout <seconds>', 'how long the kernel waits for the loader thread').argParser(seconds).default(10),
   )
+  .addOption(
+    new Option('--arch <arch>', "the simulated machine's architecture (its image probe: bzImage64 or arm64 Image)")
+      .choices(ARCHES)
+      .default('x86_64'),
+  )
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)');
 
@@ -99,8 +106,22 @@ const printStages = (out: LoadOutcome, all: boolean): void => {
     say(
       `kexec-bpf: stage ${i}: .bpf section of ${s.sectionBytes} bytes: ${s.step === 'attached' ? 'loaded and attached' : `${s.step} failed: ${s.message}`}`,
     );
+    if (all) for (const h of s.handshake) say(`kexec-bpf: stage ${i}: ThreadB: ${h}`);
     if (s.log !== '') say(s.log.replace(/^/gm, '  '));
   }
+};
+
+/** ThreadA's call, as -d shows it before the load (the fds are ThreadA's own). */
+const describeCall = (kernel: string, o: Opts, cmdline: string | undefined): string => {
+  const flags = [
+    ...(o.loadPanic ? ['KEXEC_FILE_ON_CRASH'] : []),
+    ...(o.initrd === undefined ? ['KEXEC_FILE_NO_INITRAMFS'] : []),
+  ];
+  const addons = o.addon.length ? `; ThreadB armed with addons ${o.addon.join(', ')}` : '';
+  return (
+    `kexec-bpf: ThreadA: kexec_file_load(kernel_fd=<${kernel}>, initrd_fd=${o.initrd === undefined ? '-1' : `<${o.initrd}>`}, ` +
+    `cmdline=${cmdline === undefined ? 'NULL' : JSON.stringify(cmdline)}, flags=${flags.join('|') || '0'})${addons}`
+  );
 };
 
 const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
@@ -110,12 +131,18 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
     o.load || o.loadPanic
       ? buildCmdline({ commandLine: o.commandLine, reuse: o.reuseCmdline === true, append: o.append, panic })
       : undefined;
+  // --json reports where the time went: ms since the process started, at each phase's end
+  const timings: Record<string, number> = { started: Math.round(performance.now()) };
+  const mark = (phase: string): void => {
+    timings[phase] = Math.round(performance.now());
+  };
   let session: LoaderSession;
   try {
     session = await LoaderSession.open({
       keyrings: o.keyring,
       sigEnforce: o.sigEnforce === true,
       timeoutMs: Math.round(o.timeout * 1000),
+      arch: o.arch,
       fault: process.env.KEXEC_BPF_FAULT,
     });
   } catch (e) {
@@ -123,6 +150,7 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       cause: e,
     });
   }
+  mark('opened');
   const report: Record<string, unknown> = {};
   let code: number = ExitCode.OK;
   try {
@@ -138,6 +166,7 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       const inputs = [kernel, ...(o.initrd === undefined ? [] : [o.initrd])];
       const hashes = o.json ? undefined : await hashWithProgress(inputs).catch(() => undefined);
       if (o.debug && hashes) for (const [p, h] of hashes) say(`kexec-bpf: ${p}: sha256 ${h}`);
+      if (o.debug && !o.json) say(describeCall(kernel, o, cmdline));
       const out = await session.load({
         kernelPath: kernel,
         initrdPath: o.initrd,
@@ -146,6 +175,7 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
         addons: o.addon,
         logLevel: o.debug ? 2 : 1,
       });
+      mark('loaded');
       code = exitCodeOf(out);
       report.load = {
         errno: out.errno,
@@ -156,6 +186,10 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
         kimage: out.kimage ? kimageSummary(out.kimage) : null,
       };
       if (!o.json) printStages(out, o.debug === true);
+      if (o.debug && !o.json && !out.openFailed)
+        say(
+          `kexec-bpf: ThreadA: kexec_file_load returned ${out.errno === 0 ? '0' : `${out.errno} (${strerror(out.errno)})`}`,
+        );
       if (o.debug && !o.json) for (const line of session.kernel.dmesg()) say(line);
       if (out.openFailed)
         say(`Cannot open \`${out.openFailed.path}': ${strerror(-(osErrno[out.openFailed.code] ?? 5))}`);
@@ -163,7 +197,10 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       if (out.errno !== 0 || (out.loaderCrash && out.errno === 0)) {
         say(`kexec_file_load failed: ${out.errno === 0 ? 'the loader did not complete' : strerror(out.errno)}`);
       }
-      if (code === ExitCode.OK && out.kimage && o.dump !== undefined) report.dumped = dumpKimage(o.dump, out.kimage);
+      if (code === ExitCode.OK && out.kimage && o.dump !== undefined) {
+        report.dumped = dumpKimage(o.dump, out.kimage);
+        mark('dumped');
+      }
     }
     if (o.exec && code === ExitCode.OK) {
       const k = session.kernel.kimage('default');
@@ -178,7 +215,10 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
   } finally {
     await session.close();
   }
-  if (o.json) process.stdout.write(`${JSON.stringify({ exitCode: code, ...report }, null, 2)}\n`);
+  mark('closed');
+  // peak resident set of the whole process (all threads), as GNU time's %M would report it
+  const maxRssKb = process.resourceUsage().maxRSS;
+  if (o.json) process.stdout.write(`${JSON.stringify({ exitCode: code, ...report, timings, maxRssKb }, null, 2)}\n`);
   return code;
 };
 

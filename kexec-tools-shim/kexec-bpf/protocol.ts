@@ -1,4 +1,4 @@
-/** Messages between the hosting thread (session.ts) and the two loader threads (threads.ts). */
+/** Messages between the hosting thread (session.ts) and the two loader threads (thread-a.ts, thread-b.ts). */
 import type { SyscallEndpoint } from '../../runtime/kernel/index.ts';
 
 export interface AddonFile {
@@ -21,7 +21,7 @@ export type ThreadJob =
       readonly role: 'threadB';
       readonly endpoint: SyscallEndpoint;
       readonly procRoot: string;
-      /** Test hook: 'crash' makes the loader throw once it read the section (a loader crash). */
+      /** Test hook: 'crash' makes the loader throw once it read the section; 'slow:MS' delays eventfd B. */
       readonly fault: string | undefined;
     };
 
@@ -47,6 +47,8 @@ export interface StageLog {
   readonly message: string;
   /** The verifier's log. */
   readonly log: string;
+  /** ThreadB's side of the handshake for this stage, one line per step (shown with -d). */
+  readonly handshake: readonly string[];
 }
 
 /** ThreadB → hosting thread. */

@@ -1,5 +1,5 @@
 /**
- * One simulated kernel and its two loader threads (threads.ts). The hosting thread runs the kernel (it
+ * One simulated kernel and its two loader threads (thread-a.ts, thread-b.ts). The hosting thread runs the kernel (it
  * never blocks); ThreadB is started once and re-armed for every load; ThreadA performs each
  * kexec_file_load. Used once by the `kexec-bpf` CLI and for its whole life by `kexec-bpfd`.
  */
@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
+  type Arch,
   closeRawFd,
   KEXEC_FILE,
   Kernel,
@@ -24,6 +25,8 @@ export interface SessionOptions {
   readonly sigEnforce: boolean;
   /** How long the kernel waits for the loader at each stage. */
   readonly timeoutMs: number;
+  /** The simulated machine's architecture (default x86_64): which image probe the kernel runs. */
+  readonly arch?: Arch | undefined;
   /** Fault injection for tests (`KEXEC_BPF_FAULT`). */
   readonly fault?: string | undefined;
 }
@@ -49,28 +52,58 @@ export interface LoadOutcome {
   readonly loaderCrash?: string;
 }
 
+/** The two loader threads and the eventfds ThreadB made (closed by ThreadB, or by us when it died). */
+interface Threads {
+  readonly a: LoaderThread<ToThreadA, FromThreadA>;
+  readonly b: LoaderThread<ToThreadB, FromThreadB>;
+  readonly eventfds: readonly number[];
+  /** ThreadB reported that it closed its eventfds. */
+  bStopped: boolean;
+}
+
+/**
+ * `KEXEC_BPF_FAULT` values (tests): `crash` — every ThreadB dies once it has read the section;
+ * `crash-once` — only the session's first ThreadB does (a restarted one works);
+ * `slow:MS` — ThreadB waits MS milliseconds before signalling eventfd B (a long load).
+ */
+const faultFor = (fault: string | undefined, generation: number): string | undefined =>
+  fault === 'crash-once' ? (generation === 0 ? 'crash' : undefined) : fault;
+
 export class LoaderSession {
   readonly kernel: Kernel;
   readonly #procRoot: string;
-  readonly #a: LoaderThread<ToThreadA, FromThreadA>;
-  readonly #b: LoaderThread<ToThreadB, FromThreadB>;
-  readonly #eventfds: readonly number[];
+  readonly #fault: string | undefined;
+  #threads: Threads;
+  /** How many times the loader threads were started again after one died. */
+  #restarts = 0;
   #closed = false;
-  /** ThreadB reported that it closed its eventfds. */
-  #bStopped = false;
 
-  private constructor(
-    kernel: Kernel,
-    procRoot: string,
-    a: LoaderThread<ToThreadA, FromThreadA>,
-    b: LoaderThread<ToThreadB, FromThreadB>,
-    eventfds: readonly number[],
-  ) {
+  private constructor(kernel: Kernel, procRoot: string, threads: Threads, fault: string | undefined) {
     this.kernel = kernel;
     this.#procRoot = procRoot;
-    this.#a = a;
-    this.#b = b;
-    this.#eventfds = eventfds;
+    this.#threads = threads;
+    this.#fault = fault;
+  }
+
+  /** Starts ThreadB (which makes the eventfds), then ThreadA, both talking to `kernel`. */
+  static async #startThreads(kernel: Kernel, procRoot: string, fault: string | undefined): Promise<Threads> {
+    const b = new LoaderThread<ToThreadB, FromThreadB>({
+      role: 'threadB',
+      endpoint: openEndpoint(kernel),
+      procRoot,
+      fault,
+    });
+    // ThreadA starts while ThreadB boots (each thread loads its modules: the slow part of a start)
+    const a = new LoaderThread<ToThreadA, FromThreadA>({ role: 'threadA', endpoint: openEndpoint(kernel) });
+    const ready = await b.next().catch(async (e: unknown) => {
+      await a.worker.terminate();
+      throw e;
+    });
+    if (ready.ev !== 'ready') {
+      await a.worker.terminate();
+      throw new Error(`ThreadB: unexpected ${ready.ev}`);
+    }
+    return { a, b, eventfds: [ready.eventA, ready.eventB], bStopped: false };
   }
 
   /** Boots the kernel (loading the keyrings) and starts both threads. */
@@ -83,22 +116,35 @@ export class LoaderSession {
         keyrings: { builtin: [...o.keyrings] },
         sigPolicy: o.sigEnforce ? 'kexec_sig_force' : 'kexec_sig',
         handshakeTimeoutMs: o.timeoutMs,
+        ...(o.arch === undefined ? {} : { arch: o.arch }),
       });
-      const b = new LoaderThread<ToThreadB, FromThreadB>({
-        role: 'threadB',
-        endpoint: openEndpoint(kernel),
-        procRoot,
-        fault: o.fault,
-      });
-      const ready = await b.next();
-      if (ready.ev !== 'ready') throw new Error(`ThreadB: unexpected ${ready.ev}`);
-      const a = new LoaderThread<ToThreadA, FromThreadA>({ role: 'threadA', endpoint: openEndpoint(kernel) });
-      return new LoaderSession(kernel, procRoot, a, b, [ready.eventA, ready.eventB]);
+      const threads = await LoaderSession.#startThreads(kernel, procRoot, faultFor(o.fault, 0));
+      return new LoaderSession(kernel, procRoot, threads, o.fault);
     } catch (e) {
       kernel?.shutdown();
       rmSync(procRoot, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** How many times restartLoader() replaced dead loader threads. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /**
+   * Replaces the loader threads after one died (the daemon's recovery): stops what is left of them,
+   * closes the eventfds a dead ThreadB could not, and starts a fresh pair on the same kernel.
+   */
+  async restartLoader(): Promise<void> {
+    if (this.#closed) throw new Error('the session is closed');
+    await this.#stopThreads();
+    this.#restarts++;
+    this.#threads = await LoaderSession.#startThreads(
+      this.kernel,
+      this.#procRoot,
+      faultFor(this.#fault, this.#restarts),
+    );
   }
 
   /** The directory that plays /proc for this kernel (removed by close()). */
@@ -107,7 +153,7 @@ export class LoaderSession {
   }
 
   get loaderAlive(): boolean {
-    return this.#b.alive && this.#a.alive;
+    return this.#threads.b.alive && this.#threads.a.alive;
   }
 
   /** kexec_file_load with the loader armed for this load's addons; ThreadB's stages come back with it. */
@@ -119,40 +165,42 @@ export class LoaderSession {
       kimage: this.kernel.kimage(slot),
       ...more,
     });
-    if (!this.loaderAlive) return fail({ loaderCrash: this.#b.crash?.message ?? 'the loader thread is gone' });
+    const { a, b } = this.#threads;
+    if (!this.loaderAlive)
+      return fail({ loaderCrash: b.crash?.message ?? a.crash?.message ?? 'the loader thread is gone' });
     let answer: FromThreadA | undefined;
     try {
-      this.#b.send({
+      b.send({
         cmd: 'arm',
         addons: r.addons.map((path) => ({ name: basename(path), path })),
         logLevel: r.logLevel ?? 1,
       });
-      const armed = this.#fromB(await this.#b.next(), 'armed');
+      const armed = this.#fromB(await b.next(), 'armed');
       if (armed.failed) return fail({ openFailed: armed.failed });
       if (armed.errno !== 0) return fail({ errno: armed.errno });
       const flags = (r.panic ? KEXEC_FILE.ON_CRASH : 0) | (r.initrdPath === undefined ? KEXEC_FILE.NO_INITRAMFS : 0);
-      this.#a.send({
+      a.send({
         cmd: 'load',
         job: { kernelPath: r.kernelPath, initrdPath: r.initrdPath, cmdline: r.cmdline, flags },
       });
-      answer = await this.#a.next();
+      answer = await a.next();
       if (answer.ev === 'open-failed') return fail({ openFailed: { path: answer.path, code: answer.code } });
-      this.#b.send({ cmd: 'release' });
-      const released = this.#fromB(await this.#b.next(), 'released');
+      b.send({ cmd: 'release' });
+      const released = this.#fromB(await b.next(), 'released');
       const errno = answer.errno;
       return { errno, stages: released.stages, kimage: errno === 0 ? this.kernel.kimage(slot) : undefined };
     } catch (e) {
       // a dead loader thread: the kernel still answers ThreadA (it times out waiting for eventfd B)
-      if (answer === undefined && this.#a.alive) answer = await this.#a.next().catch(() => undefined);
-      await Promise.race([this.#b.exited, delay(1000)]);
-      const why = this.#b.crash?.message ?? (e instanceof Error ? e.message : String(e));
+      if (answer === undefined && a.alive) answer = await a.next().catch(() => undefined);
+      await Promise.race([b.exited, delay(1000)]);
+      const why = b.crash?.message ?? (e instanceof Error ? e.message : String(e));
       return fail({ errno: answer?.ev === 'loaded' ? answer.errno : 0, loaderCrash: why });
     }
   }
 
   /** ThreadB's next message, which must be `ev`; 'stopped' here means the thread is going away. */
   #fromB<K extends FromThreadB['ev']>(m: FromThreadB, ev: K): Extract<FromThreadB, { ev: K }> {
-    if (m.ev === 'stopped') this.#bStopped = true;
+    if (m.ev === 'stopped') this.#threads.bStopped = true;
     if (m.ev !== ev) throw new Error(`the loader thread stopped (${m.ev} instead of ${ev})`);
     return m as Extract<FromThreadB, { ev: K }>;
   }
@@ -166,23 +214,30 @@ export class LoaderSession {
     });
   }
 
+  /** Stops both threads (terminating one that does not answer) and closes eventfds ThreadB left open. */
+  async #stopThreads(): Promise<void> {
+    const t = this.#threads;
+    t.b.send({ cmd: 'stop' });
+    while (!t.bStopped) {
+      const m = await t.b.next().catch(() => undefined);
+      if (m === undefined) break;
+      if (m.ev === 'stopped') t.bStopped = true;
+    }
+    t.a.send({ cmd: 'stop' });
+    await Promise.race([t.a.exited, delay(2000)]);
+    if (t.a.alive) await t.a.worker.terminate();
+    await Promise.race([t.b.exited, delay(2000)]);
+    if (t.b.alive) await t.b.worker.terminate();
+    // a thread that never got to its cleanup leaves its eventfds to us (fds are per process)
+    if (!t.bStopped) for (const fd of t.eventfds) closeRawFd(fd);
+    t.bStopped = true;
+  }
+
   /** Stops both threads, releases every fd the kernel holds and removes the procfs directory. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#b.send({ cmd: 'stop' });
-    while (!this.#bStopped) {
-      const m = await this.#b.next().catch(() => undefined);
-      if (m === undefined) break;
-      if (m.ev === 'stopped') this.#bStopped = true;
-    }
-    this.#a.send({ cmd: 'stop' });
-    await Promise.race([this.#a.exited, delay(2000)]);
-    if (this.#a.alive) await this.#a.worker.terminate();
-    await Promise.race([this.#b.exited, delay(2000)]);
-    if (this.#b.alive) await this.#b.worker.terminate();
-    // a thread that never got to its cleanup leaves its eventfds to us (fds are per process)
-    if (!this.#bStopped) for (const fd of this.#eventfds) closeRawFd(fd);
+    await this.#stopThreads();
     this.kernel.shutdown();
     rmSync(this.#procRoot, { recursive: true, force: true });
   }

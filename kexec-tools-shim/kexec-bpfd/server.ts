@@ -2,7 +2,8 @@
  * The daemon: one simulated kernel and its loader threads for the whole life of the process, served on
  * a UNIX socket. Requests run one at a time in arrival order (kexec_file_load holds the kexec lock):
  * up to `maxQueue` wait their turn, one more is answered EBUSY at once. A client that goes away
- * mid-request costs nothing: its load completes and the answer is dropped.
+ * mid-request costs nothing: its load completes and the answer is dropped. A loader thread that dies
+ * fails the request it was serving (an error answer naming the crash) and is replaced before the next.
  */
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -128,12 +129,14 @@ export class Daemon {
       addons: r.addons ?? [],
     });
     this.#loads++;
+    // A dead loader thread fails this request; the next one gets a fresh pair of threads.
+    if (out.loaderCrash !== undefined) await this.#session.restartLoader();
     const code = exitCodeOf(out);
     const stages = out.stages.map((s) => ({ ...s, log: s.step === 'attached' ? undefined : s.log }));
     if (code === ExitCode.OK && out.kimage) return { id: r.id, ok: true, stages, kimage: kimageSummary(out.kimage) };
     if (out.openFailed)
       return failure(r.id, E.ENOENT, `cannot open ${out.openFailed.path}: ${out.openFailed.code}`, code);
-    const error = out.loaderCrash ? `the loader thread died: ${out.loaderCrash}` : strerror(out.errno);
+    const error = out.loaderCrash ? `the loader thread died: ${out.loaderCrash} (restarted)` : strerror(out.errno);
     return failure(r.id, out.errno === 0 ? E.EIO : out.errno, error, code, { stages });
   }
 
@@ -151,6 +154,7 @@ export class Daemon {
       queued: Math.max(0, this.#pending - 1),
       loads: this.#loads,
       loader: this.#session.loaderAlive ? 'running' : 'dead',
+      loaderRestarts: this.#session.restarts,
       rss: process.memoryUsage.rss(),
     };
   }

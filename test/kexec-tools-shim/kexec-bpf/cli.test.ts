@@ -92,6 +92,33 @@ describe.concurrent('kexec-bpf', () => {
     expect(j.load.stages[0].log).toMatch(/processed \d+ insns/);
   });
 
+  it('-d shows the handshake in order: ThreadA enters, ThreadB loads and attaches, ThreadA returns', async () => {
+    const r = await kexecBpf(['-l', img.addon, ...trust, '--addon', img.addonFile, '-d']);
+    expect(r.code).toBe(0);
+    const steps = r.stderr.split('\n').filter((l) => /^kexec-bpf: (stage 0: )?Thread[AB]:/.test(l));
+    expect(steps.map((l) => l.replace(/fd \d+/g, 'fd N').replace(/\(processed .*\)/, '(processed …)'))).toEqual([
+      `kexec-bpf: ThreadA: kexec_file_load(kernel_fd=<${img.addon}>, initrd_fd=-1, cmdline=NULL, flags=KEXEC_FILE_NO_INITRAMFS); ThreadB armed with addons ${img.addonFile}`,
+      expect.stringMatching(
+        /^kexec-bpf: stage 0: ThreadB: eventfd A \(fd N\) signalled; read the \.bpf node \(\d+ bytes\)$/,
+      ),
+      expect.stringMatching(
+        /^kexec-bpf: stage 0: ThreadB: bpf\(BPF_MAP_CREATE\) × \d+: .*kexec_addons filled with: debug\.addon\.efi$/,
+      ),
+      'kexec-bpf: stage 0: ThreadB: bpf(BPF_PROG_LOAD) = fd N: the verifier accepted the program (processed …)',
+      'kexec-bpf: stage 0: ThreadB: bpf(BPF_LINK_CREATE) = fd N: attached to the parser hook',
+      'kexec-bpf: stage 0: ThreadB: eventfd B (fd N) signalled: the kernel runs the parser',
+      'kexec-bpf: ThreadA: kexec_file_load returned 0',
+    ]);
+  });
+
+  it('--arch arm64: the arm64 probe refuses a bzImage (kexec-tools wording, exit 3)', async () => {
+    const r = await kexecBpf(['-l', img.signed, ...trust, '--arch', 'arm64']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('kexec_file_load failed: Invalid argument\n');
+    const bad = await kexecBpf(['-l', img.signed, '--arch', 'mips']);
+    expect(bad.code).toBe(2);
+  });
+
   it('ends a bad signature with "kexec_file_load failed: <strerror>" and exit 1', async () => {
     const r = await kexecBpf(['-l', img.otherKey, ...trust]);
     expect(r.stderr).toBe('kexec_file_load failed: Required key not available\n');

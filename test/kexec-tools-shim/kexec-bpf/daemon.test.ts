@@ -22,9 +22,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 type Answer = Record<string, unknown> & { ok: boolean };
 
 /** One request on a new connection; resolves with the answer line. */
-const ask = (req: unknown): Promise<Answer> =>
+const ask = (req: unknown, to = socket): Promise<Answer> =>
   new Promise((resolve, reject) => {
-    const c = connect(socket);
+    const c = connect(to);
     let buf = '';
     c.setEncoding('utf8');
     c.on('data', (d: string) => {
@@ -106,18 +106,50 @@ describe('kexec-bpfd', () => {
   });
 
   it('stops gracefully: the running request finishes, later ones are refused, the socket goes', async () => {
-    const late = connect(socket);
+    // a daemon of its own whose loads take 400 ms (ThreadB holds eventfd B), so stop() surely finds one running
+    const sock = join(dir, 'slow.sock');
+    const slow = await Daemon.start({
+      socket: sock,
+      keyrings: [img.cert],
+      sigEnforce: true,
+      timeoutMs: 3000,
+      fault: 'slow:400',
+    });
+    const late = connect(sock);
     await new Promise((r) => late.once('connect', r));
-    const running = ask({ ...load, id: 'last', kernel: img.signed });
-    await new Promise((r) => setTimeout(r, 20));
-    const stopped = daemon.stop();
+    const running = ask({ ...load, id: 'last', kernel: img.signed }, sock);
+    for (let i = 0; i < 100 && (await ask({ op: 'status' }, sock)).busy !== true; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const stopped = slow.stop();
     const refused = new Promise<string>((resolve) => late.once('data', (d) => resolve(String(d))));
     late.write(`${JSON.stringify({ ...load, id: 'late', kernel: img.signed })}\n`);
     expect(JSON.parse(await refused)).toMatchObject({ id: 'late', ok: false, errno: 125 });
     late.destroy();
     expect(await running).toMatchObject({ id: 'last', ok: true });
     await stopped;
+    expect(existsSync(sock)).toBe(false);
+    await daemon.stop();
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it('restarts a loader thread that died: the request it served fails with an error, the next one loads', async () => {
+    const sock = join(dir, 'crash.sock');
+    const d = await Daemon.start({
+      socket: sock,
+      keyrings: [img.cert],
+      sigEnforce: true,
+      timeoutMs: 300,
+      fault: 'crash-once',
+    });
+    try {
+      const failed = await ask({ ...load, id: 'c', kernel: img.signed }, sock);
+      expect(failed).toMatchObject({ id: 'c', ok: false, exitCode: 4 });
+      expect(failed.error).toMatch(/^the loader thread died: injected loader fault .* \(restarted\)$/);
+      expect(await ask({ op: 'status' }, sock)).toMatchObject({ loader: 'running', loaderRestarts: 1 });
+      expect(await ask({ ...load, id: 'next', kernel: img.signed }, sock)).toMatchObject({ id: 'next', ok: true });
+    } finally {
+      await d.stop();
+    }
   });
 });
 

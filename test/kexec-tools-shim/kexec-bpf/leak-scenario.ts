@@ -1,6 +1,7 @@
 /**
  * Run by leaks.test.ts in a process of its own (the test pool's other threads open fds too): loader
- * sessions ending every way (loaded, refused signature, verifier rejection, loader crash) and a daemon
+ * sessions ending every way (loaded, refused signature, verifier rejection, loader crash, a crashed loader
+ * restarted) and a daemon
  * serving loads (the RSS measured over sequential ones) then stopping, with /proc/self/fd listed before and after. Prints one JSON line; the
  * process must then exit by itself (no worker, port, socket or poll left behind).
  */
@@ -41,6 +42,16 @@ for (const [name, fault, kernelPath] of [
   const s = await LoaderSession.open({ keyrings: [img.cert], sigEnforce: true, timeoutMs: 300, fault });
   const out = await s.load({ kernelPath, initrdPath: img.initrd, panic: false, addons: [img.addonFile] });
   errnos[name] = out.loaderCrash ? `crash ${out.errno}` : out.errno;
+  await s.close();
+}
+
+// a crashed loader replaced by restartLoader() (what the daemon does): the new pair loads, nothing leaks
+{
+  const s = await LoaderSession.open({ keyrings: [img.cert], sigEnforce: true, timeoutMs: 300, fault: 'crash-once' });
+  const crashed = await s.load({ kernelPath: img.signed, panic: false, addons: [img.addonFile] });
+  await s.restartLoader();
+  const again = await s.load({ kernelPath: img.signed, panic: false, addons: [img.addonFile] });
+  errnos.restarted = `${crashed.loaderCrash ? 'crash' : 'no crash'} ${crashed.errno}, then ${again.errno}`;
   await s.close();
 }
 

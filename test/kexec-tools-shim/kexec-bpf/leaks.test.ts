@@ -29,6 +29,7 @@ it('leaves no fd, thread or temporary file behind, whatever way the loads end', 
     untrusted: -E.ENOKEY,
     verifier: -E.ENOENT,
     crash: `crash ${-E.ETIMEDOUT}`,
+    restarted: `crash ${-E.ETIMEDOUT}, then 0`,
     daemon: 3,
   });
   expect(report.leaked).toEqual([]);

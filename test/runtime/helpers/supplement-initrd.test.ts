@@ -159,6 +159,51 @@ describe('bpf_helper_supplement_initrd (214)', () => {
     expect(readCpio(resources.get('initrd')!).entries.at(-1)!.name).toBe('.extra/addons/debug.addon.efi');
   });
 
+  it('consecutive calls for one directory extend one archive (the stub packs one per directory)', () => {
+    const h = setup(Uint8Array.of(9));
+    const a = call(h, '/.extra/sysext', cstr('debug.addon.efi'));
+    const b = call(h, '/.extra/sysext', cstr('unsigned.addon.efi')); // refused: the archive stays as it was
+    expect(b).toBe(-E.ENODATA);
+    const c = call(h, '/.extra/sysext', cstr('stranger.addon.efi'));
+    expect(c).toBe(-E.ENOKEY);
+    const initrd = h.resources.get('initrd')!;
+    expect(a).toBe(initrd.length - 1);
+    const h2 = setup(Uint8Array.of(9));
+    const verifyAll = kexecHelpers({
+      resources: h2.resources,
+      log: h2.log,
+      addons,
+      verifyAddon: () => ({ errno: 0, reason: 'ok' }),
+    });
+    const run = (dir: string, name: string) =>
+      signed(runAsm(supplement(64), { helpers: verifyAll, mem: concat(cstr(dir, 32), cstr(name, 64)) }).r0);
+    const first = run('/.extra/sysext', 'debug.addon.efi');
+    const second = run('/.extra/sysext', 'unsigned.addon.efi');
+    const out = h2.resources.get('initrd')!;
+    expect(first + second).toBe(out.length - 1);
+    const archives = readCpioArchives(out.subarray(4));
+    expect(archives.length).toBe(1);
+    expect(archives[0]!.entries.map((e) => [e.name, e.ino])).toEqual([
+      ['.extra', 1],
+      ['.extra/sysext', 2],
+      ['.extra/sysext/debug.addon.efi', 3],
+      ['.extra/sysext/unsigned.addon.efi', 4],
+    ]);
+    // another directory starts a new archive
+    run('/.extra/confext', 'debug.addon.efi');
+    expect(readCpioArchives(h2.resources.get('initrd')!.subarray(4)).length).toBe(2);
+  });
+
+  it('passes sidecar files (.cred, .raw) without a signature check, as the stub does', () => {
+    const resources = new ResourceStore();
+    const helpers = kexecHelpers({ resources, addons: new Map([['x.cred', Uint8Array.of(1, 2, 3)]]), keyring });
+    const r = signed(
+      runAsm(supplement(16), { helpers, mem: concat(cstr('/.extra/credentials', 32), cstr('x.cred', 16)) }).r0,
+    );
+    expect(r).toBe(resources.get('initrd')!.length);
+    expect(readCpio(resources.get('initrd')!).entries.at(-1)!.data).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
   it('takes a custom verifier (e.g. the simulated kernel keyrings with a blacklist)', () => {
     const resources = new ResourceStore();
     const helpers = kexecHelpers({

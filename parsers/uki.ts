@@ -1,0 +1,716 @@
+/**
+ * The UKI parser (issue 7): at `kexec_pe_parser_hook`, takes a Unified Kernel Image as the kernel resource
+ * and replaces kernel, initrd and cmdline with what systemd-stub (v258) would hand the kernel; the oracle is
+ * formats/uki/stub-reference.ts (`stubHandoff`). docs/ABI.md §10 has the semantics in prose. In short:
+ *
+ * - LoadOptions are the user's kexec command line (the `cmdline` resource, read as UTF-8 bytes): an `@N`
+ *   prefix selects profile N; a line with a control character is ignored entirely, as the stub does.
+ *   Secure Boot is taken as off (no helper tells the program the kernel's signature policy), so a
+ *   non-empty user line always wins over `.cmdline`. No SMBIOS extra, not a confidential VM.
+ * - The user's initrd (the `initrd` resource) plays the initrd a previous loader registered (LoadFile2):
+ *   it goes after the `.ucode` pieces and before the view's `.initrd`.
+ * - The addon-name map `kexec_addons` lists the files of `<uki>.efi.extra.d/` (and global addons first),
+ *   in the stub's order; names ending (case-insensitively) in `.cred`, `.raw` (not `.confext.raw`) and
+ *   `.confext.raw` become the credentials/sysext/confext archives (bpf_helper_supplement_initrd, one
+ *   archive per directory), `.addon.efi` files are PE addons.
+ * - Pieces of the initrd in the stub's order; several are each zero-padded to 4 bytes, one is as it is.
+ * - Kernel: the view's `.linux`, VirtualSize bytes (zero-filled past SizeOfRawData). A zboot kernel with
+ *   its own `.bpf` is a further stage for the kernel, not this program's concern.
+ *
+ * Every failure is a negative status in the `kexec_bpf_result` record (and the kernel fails the load);
+ * the program returns 0. Loops over bytes and sections are branch-free (selects by masks), so the
+ * verifier walks one path through them: see docs/ABI.md §10 for why.
+ */
+import {
+  arrayMap,
+  type Bytes,
+  type Context,
+  carrier,
+  IN,
+  OUT,
+  program,
+  ringbuf,
+  supplementInitrd,
+  table,
+  i32,
+  u32,
+} from '../compiler/dsl/index.ts';
+
+/** Largest UKI (kernel resource) taken in; the input record is twice that so a sub-view at any offset fits. */
+export const IMAGE_MAX: u32 = 1 << 25;
+/** Largest user initrd plus addon archives read back. */
+export const INITRD_MAX: u32 = 1 << 25;
+/** Largest section table walked. */
+export const SECTIONS_MAX = 128;
+/** Command-line sources (the user's line, `.cmdline`, addon `.cmdline`s, one NUL each) together. */
+export const SRC_MAX = 2048;
+/** The `@N` prefix is looked for in the first PREFIX_MAX bytes of the user's line. */
+export const PREFIX_MAX = 32;
+/** Longest user command line looked at for the `@N` prefix and control characters. */
+export const USER_CMDLINE_MAX = 2048;
+/** Zero fill (VirtualSize past SizeOfRawData) is appended in chunks of this many bytes, at most ZERO_STEPS. */
+export const ZERO_CHUNK = 1 << 24;
+export const ZERO_STEPS = 16;
+
+/** Input records: the UKI (always discarded). */
+export const kexec_input = ringbuf({ size: 1 << 27 });
+/** The user's initrd and the addon archives, read back (unreferenced memory, docs/ABI.md §4). */
+export const kexec_initrd = arrayMap({ valueSize: 1 << 26, maxEntries: 1 });
+/** Small working areas (layout below). */
+export const kexec_scratch = arrayMap({ valueSize: 32768, maxEntries: 1 });
+/** Never written: the zeros appended for zero-filled section tails. */
+export const kexec_zero = arrayMap({ valueSize: 1 << 24, maxEntries: 1 });
+/** The addon-name map (docs/ABI.md §3), filled by the loader. */
+export const kexec_addons = arrayMap({ valueSize: 256, maxEntries: 16 });
+/** One `struct kexec_bpf_result` per run. */
+export const kexec_result = ringbuf({ size: 4096 });
+
+/*
+ * The DSL reads only constants of this file, so the facts below are restated; test/parsers/uki.test.ts
+ * checks each against its one definition (bpf/abi, formats/pe, formats/cpio, formats/uki).
+ */
+export const EINVAL = 22;
+export const ENOEXEC = 8;
+export const ENOENT = 2;
+export const EFBIG = 27;
+export const E2BIG = 7;
+export const ENOMEM = 12;
+/** bpf_helper_carrier's APPEND direction (bpf/abi CARRIER_DIR.APPEND). */
+export const APPEND_DIR = 2;
+
+/** struct kexec_bpf_result (bpf/abi KEXEC_BPF_RESULT). */
+export const RESULT_SIZE = 64;
+export const RESULT_MAGIC = 0x5242584b;
+export const RESULT_VERSION = 1;
+export const RESULT_F_KERNEL = 1;
+export const RESULT_F_INITRD = 2;
+export const RESULT_F_CMDLINE = 4;
+export const RES_VERSION = 4;
+export const RES_FLAGS = 6;
+export const RES_STATUS = 8;
+export const RES_DEPTH = 12;
+export const RES_FORMAT = 16;
+export const RES_DETAIL = 32;
+
+/** PE/COFF (formats/pe layout). */
+export const MZ = 0x5a4d;
+export const PE_SIG = 0x00004550;
+export const DOS_HEADER_SIZE = 64;
+export const E_LFANEW = 0x3c;
+export const COFF_SIZE = 20;
+export const OPT_MAGIC_PE32 = 0x10b;
+export const OPT_MAGIC_PE32_PLUS = 0x20b;
+export const OPT_SIZE_OF_HEADERS = 60;
+export const SECTION_SIZE = 40;
+export const SEC_VIRTUAL_SIZE = 8;
+export const SEC_SIZE_OF_RAW_DATA = 16;
+export const SEC_POINTER_TO_RAW_DATA = 20;
+
+/**
+ * The section names the program looks up, as the first and second little-endian words of the 8-byte
+ * header name and a mask for the second (the name and its NUL, as the stub's pe_section_name_equal).
+ */
+/** In order: .linux .cmdline .initrd .ucode .uname .pcrsig .pcrpkey .osrel .profile */
+export const NAME_LO = table(
+  'u32',
+  [0x6e696c2e, 0x646d632e, 0x696e692e, 0x6f63752e, 0x616e752e, 0x7263702e, 0x7263702e, 0x72736f2e, 0x6f72702e],
+);
+export const NAME_HI = table(
+  'u32',
+  [0x00007875, 0x656e696c, 0x00647274, 0x00006564, 0x0000656d, 0x00676973, 0x79656b70, 0x00006c65, 0x656c6966],
+);
+export const NAME_MASK = table(
+  'u32',
+  [0x00ffffff, 0xffffffff, 0xffffffff, 0x00ffffff, 0x00ffffff, 0xffffffff, 0xffffffff, 0x00ffffff, 0xffffffff],
+);
+
+const N_NAMES = 9;
+const W_LINUX = 0;
+const W_CMDLINE = 1;
+const W_INITRD = 2;
+const W_UCODE = 3;
+const W_PROFILE = 8;
+
+/** Scratch layout (offsets into kexec_scratch). */
+const SRC = 0; // command-line sources, SRC_MAX bytes (+ a window: IN copies take SRC_MAX-byte views)
+const OUTB = 8192; // the command line produced (8192 bytes, indexes masked)
+const BASE = 16640; // first section of each name in the base range (index + 1), u32[16]
+const PROF = 16704; // first section of each name in the selected profile's range, u32[16]
+const HDR = 17408; // newc headers being built (512 bytes)
+const SLOT_KIND = 17984; // kind per slot, u32[16]
+const STATE = 18048; // u32 state words below
+const S_SECTAB = STATE; // section table offset
+const S_NSEC = STATE + 4;
+const S_LEN = STATE + 8; // image length
+const S_PROFILE = STATE + 12;
+const S_REST = STATE + 16; // where the user's line starts after the @N prefix
+const S_IGNORED = STATE + 20; // the user's line is ignored (a control character)
+const S_USERTEXT = STATE + 24; // the user's line has text after the prefix
+const S_TOTAL = STATE + 28; // initrd length so far
+const S_PIECES = STATE + 32; // initrd pieces so far
+
+/** Sidecar kinds of addon-name map entries. */
+const K_NONE = 0;
+const K_ADDON = 1;
+const K_CRED = 2;
+const K_SYSEXT = 3;
+const K_CONFEXT = 4;
+
+/** Branch-free arithmetic on small values (below 2^31): 0/1 results, selects by a 0/1 mask. */
+function isZero(x: u32): u32 {
+  return ((x | -x) >>> 31) ^ 1;
+}
+function eq(a: u32, b: u32): u32 {
+  return isZero(u32(a ^ b));
+}
+/** a < b for a, b < 2^31. */
+function lt(a: u32, b: u32): u32 {
+  return (a - b) >>> 31;
+}
+function sel(m: u32, a: u32, b: u32): u32 {
+  return u32((a & -m) | (b & (m - 1)));
+}
+
+/** The section header of 1-based index `idx` (0: none). */
+function hdrOf(scr: Bytes, idx: u32): u32 {
+  return u32(scr.u32(S_SECTAB) + u32(idx - 1) * SECTION_SIZE);
+}
+
+/** Checks the PE headers; stores the section table's place. 0 or -errno. */
+function readHeaders(img: Bytes, scr: Bytes, len: u32): i32 {
+  if (len < DOS_HEADER_SIZE || img.u16(0) !== MZ) return -ENOEXEC;
+  const lfanew = img.u32(E_LFANEW);
+  if (lfanew < DOS_HEADER_SIZE || lfanew > len - 4 - COFF_SIZE) return -ENOEXEC;
+  if (img.u32(lfanew) !== PE_SIG) return -ENOEXEC;
+  const coff = lfanew + 4;
+  const nsec = img.u16(coff + 2);
+  const optSize = img.u16(coff + 16);
+  const opt = coff + COFF_SIZE;
+  if (opt + 2 > len) return -ENOEXEC;
+  const magic = img.u16(opt);
+  if (magic !== OPT_MAGIC_PE32 && magic !== OPT_MAGIC_PE32_PLUS) return -ENOEXEC;
+  if (optSize < OPT_SIZE_OF_HEADERS + 4 || opt + optSize > len) return -ENOEXEC;
+  const sectab = opt + optSize;
+  if (nsec > SECTIONS_MAX) return -E2BIG;
+  if (sectab + nsec * SECTION_SIZE > len) return -ENOEXEC;
+  scr.setU32(S_SECTAB, sectab);
+  scr.setU32(S_NSEC, nsec);
+  scr.setU32(S_LEN, len);
+  scr.setU32(STATE + 48, img.u32(opt + OPT_SIZE_OF_HEADERS));
+  return 0;
+}
+
+/**
+ * One pass over the section table: the first section of each name in the base range and in the range
+ * of profile `profile`, the number of profiles, and whether a section's raw data leaves the file.
+ * Returns the number of `.profile` sections, or -EINVAL for raw data outside the file.
+ */
+function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
+  for (let w: u32 = 0; w < 16; w++) {
+    scr.setU32(BASE + w * 4, 0);
+    scr.setU32(PROF + w * 4, 0);
+  }
+  const sectab = scr.u32(S_SECTAB);
+  const nsec = scr.u32(S_NSEC) & 0xffff;
+  const len = scr.u32(S_LEN) & (IMAGE_MAX * 2 - 1);
+  const headers = scr.u32(STATE + 48);
+  const want = (profile & 0xffff) + 1;
+  let range: u32 = 0;
+  let bad: u32 = 0;
+  for (let i: u32 = 0; i < SECTIONS_MAX; i++) {
+    const act = lt(i, nsec);
+    const h = (sectab & (IMAGE_MAX - 1)) + i * SECTION_SIZE;
+    const lo = img.u32(h);
+    const hi = img.u32(h + 4);
+    const raw = img.u32(h + SEC_SIZE_OF_RAW_DATA);
+    const ptr = img.u32(h + SEC_POINTER_TO_RAW_DATA);
+    // raw data inside the file and after the headers (formats/pe checkSections)
+    const big = isZero(u32((raw | ptr) >>> 25)) ^ 1;
+    const out =
+      lt(len, (ptr & (IMAGE_MAX - 1)) + (raw & (IMAGE_MAX - 1))) |
+      lt(ptr & (IMAGE_MAX - 1), headers & 0x7fffffff) |
+      big;
+    bad = u32(bad | (act & (isZero(raw) ^ 1) & out));
+    const isProfile = act & eq(lo, NAME_LO.at(W_PROFILE)) & eq(hi, NAME_HI.at(W_PROFILE));
+    range = (range + isProfile) & 0xffff;
+    const inBase = isZero(range);
+    const inSel = eq(range, want);
+    for (let w: u32 = 0; w < N_NAMES; w++) {
+      const m = act & eq(lo, NAME_LO.at(w)) & eq(u32(hi & NAME_MASK.at(w)), NAME_HI.at(w));
+      const b = scr.u32(BASE + w * 4);
+      const p = scr.u32(PROF + w * 4);
+      scr.setU32(BASE + w * 4, sel(u32(inBase & m & isZero(b)), i + 1, b));
+      scr.setU32(PROF + w * 4, sel(u32(inSel & m & isZero(p)), i + 1, p));
+    }
+  }
+  if (bad !== 0) return -EINVAL;
+  return i32(range & 0xffff);
+}
+
+/** The view's section of name `w` (1-based index, 0 when absent): the profile's first, else the base's. */
+function viewOf(scr: Bytes, w: u32): u32 {
+  const p = scr.u32(PROF + (w & 15) * 4);
+  return p !== 0 ? p : scr.u32(BASE + (w & 15) * 4);
+}
+
+/** VirtualSize of the view's section `w` (0 when absent). */
+function sizeOf(img: Bytes, scr: Bytes, w: u32): u32 {
+  const idx = viewOf(scr, w);
+  if (idx === 0) return 0;
+  return img.u32(hdrOf(scr, idx) + SEC_VIRTUAL_SIZE);
+}
+
+/** Bytes of raw data the view's section `w` has before its zero fill (min(VirtualSize, SizeOfRawData)). */
+function rawOf(img: Bytes, scr: Bytes, w: u32): u32 {
+  const idx = viewOf(scr, w);
+  if (idx === 0) return 0;
+  const h = hdrOf(scr, idx);
+  const vs = img.u32(h + SEC_VIRTUAL_SIZE);
+  const raw = img.u32(h + SEC_SIZE_OF_RAW_DATA);
+  return vs < raw ? vs : raw;
+}
+
+function ptrOf(img: Bytes, scr: Bytes, w: u32): u32 {
+  const idx = viewOf(scr, w);
+  if (idx === 0) return 0;
+  return img.u32(hdrOf(scr, idx) + SEC_POINTER_TO_RAW_DATA);
+}
+
+/** True (1) when the view's section `w` must be zero-filled beyond what the stub can map (formats/pe MAX_SECTION_DATA). */
+export const MAX_SECTION_DATA = 1 << 28;
+
+/** Appends `z` zero bytes to the kernel from the zero map, in ZERO_CHUNK steps. 0 or -errno. */
+function kernelZeros(zero: Bytes, z: u32): i32 {
+  if (z > MAX_SECTION_DATA) return -EFBIG;
+  const full = z >>> 24;
+  let err: u32 = 0;
+  for (let k: u32 = 0; k < ZERO_STEPS && k < full; k++) {
+    err = u32(err | (u32(carrier('kernel', zero, ZERO_CHUNK, APPEND_DIR)) >>> 31));
+  }
+  const r = carrier('kernel', zero, z & (ZERO_CHUNK - 1), APPEND_DIR);
+  if (r < 0) return r;
+  if (err !== 0) return -ENOMEM;
+  return 0;
+}
+
+/**
+ * Appends `z` zero bytes to the initrd (a zero-filled section tail, padding): one step, so at most
+ * ZERO_CHUNK - 1 bytes (a larger zero tail of an initrd piece is -EFBIG). 0 or -errno.
+ */
+function initrdZeros(zero: Bytes, z: u32): i32 {
+  if (z > ZERO_CHUNK - 1) return -EFBIG;
+  const r = carrier('initrd', zero, z & (ZERO_CHUNK - 1), APPEND_DIR);
+  if (r < 0) return r;
+  return 0;
+}
+
+/**
+ * The user's command line into SRC (NUL-terminated): the `@N` prefix (stub.c process_arguments, text.ts
+ * splitProfilePrefix; recognised within the first PREFIX_MAX bytes), the control-character check, and
+ * whether anything but whitespace follows the prefix. Stores the profile, where the line proper starts,
+ * whether the line is ignored and whether it is empty. 0 or -errno.
+ */
+function readUserCmdline(scr: Bytes): i32 {
+  let n: i32 = carrier('cmdline', scr.sub(SRC, SRC_MAX), 0, IN);
+  if (n < 0) n = 0; // no command line (-ENOENT)
+  if (n > USER_CMDLINE_MAX) return -E2BIG;
+  // a second IN of a missing command line would fail again: nothing to copy then
+  const got = n === 0 ? 0 : carrier('cmdline', scr.sub(SRC, SRC_MAX), u32(n) & (SRC_MAX - 1), IN);
+  if (got < 0) return got;
+  const g = u32(got) & (USER_CMDLINE_MAX * 2 - 1);
+  scr.setU8(SRC + g, 0);
+  let inDigits: u32 = 1;
+  let digits: u32 = 0;
+  let significant: u32 = 0;
+  let value: u32 = 0;
+  let tenth: u32 = 0;
+  let term: u32 = 0;
+  for (let i: u32 = 1; i < PREFIX_MAX; i++) {
+    const b = scr.u8(SRC + i);
+    const isDigit = u32((((b - 0x30) >>> 31) ^ 1) & ((b - 0x3a) >>> 31));
+    const cont = u32(inDigits & isDigit);
+    const stop = u32(inDigits & (isDigit ^ 1));
+    term = sel(stop, b, term);
+    inDigits = u32(inDigits & (stop ^ 1));
+    const d = (b - 0x30) & 15;
+    const sig = u32(cont & ((isZero(significant) & isZero(d)) ^ 1));
+    significant = (significant + sig) & 0xff;
+    value = sel(u32(sig & lt(significant, 10)), u32(value * 10 + d) & 0x3fffffff, value);
+    tenth = sel(u32(sig & eq(significant, 10)), d, tenth);
+    digits = (digits + cont) & 0xff;
+  }
+  // @N with N ≤ UINT_MAX, then one space (removed) or the end
+  const over = u32(
+    lt(10, significant) | (eq(significant, 10) & (lt(429496729, value) | (eq(value, 429496729) & lt(5, tenth)))),
+  );
+  const prefixed = u32(
+    eq(scr.u8(SRC), 0x40) & (isZero(digits) ^ 1) & (over ^ 1) & isZero(inDigits) & (eq(term, 0x20) | isZero(term)),
+  );
+  const rest = sel(prefixed, u32(1 + digits + eq(term, 0x20)) & 0xff, 0);
+  // control characters anywhere before the first NUL make the stub ignore the line; text after the prefix
+  let beforeNul: u32 = 1;
+  let bad: u32 = 0;
+  let text: u32 = 0;
+  for (let i: u32 = 0; i < USER_CMDLINE_MAX + 1; i++) {
+    const b = scr.u8(SRC + i);
+    const live = u32(beforeNul & (isZero(b) ^ 1));
+    bad = u32(bad | (live & lt(b, 0x20)));
+    text = u32(text | (live & (lt(i, rest) ^ 1) & lt(0x20, b) & (eq(b, 0x7f) ^ 1)));
+    beforeNul = live;
+  }
+  // ten significant digits are at least 10^9: a profile no UKI has (PROFILES_MAX is 256)
+  const profile = sel(eq(significant, 10), 0x7fffffff, value);
+  scr.setU32(S_PROFILE, sel(u32(prefixed & (bad ^ 1)), profile, 0));
+  scr.setU32(S_REST, sel(bad, 0, rest));
+  scr.setU32(S_IGNORED, bad);
+  scr.setU32(S_USERTEXT, u32(text & (bad ^ 1)));
+  return 0;
+}
+
+/**
+ * The command line (stub.c settle_command_line, text.ts mangleCmdline) from SRC[start..]: up to the first
+ * NUL, leading and trailing whitespace (bytes ≤ 0x20 and 0x7F) dropped, every other such byte turned into
+ * a space, runs kept. Bytes from 0x80 pass unchanged (the line is UTF-8 in and out). Writes OUTB and
+ * returns the length.
+ */
+function mangle(scr: Bytes, start: u32): u32 {
+  let o: u32 = 0;
+  let last: u32 = 0;
+  let ended: u32 = 0;
+  for (let i: u32 = 0; i < SRC_MAX; i++) {
+    const b = scr.u8(SRC + ((start + i) & (SRC_MAX * 2 - 1)));
+    ended = u32(ended | isZero(b));
+    const ws = u32(lt(b, 0x21) | eq(b, 0x7f));
+    const live = u32((ended ^ 1) & ((isZero(o) ^ 1) | (ws ^ 1)));
+    scr.setU8(OUTB + o, sel(ws, 0x20, b));
+    o = (o + live) & (SRC_MAX - 1);
+    last = sel(u32(live & (ws ^ 1)), o, last);
+  }
+  return last;
+}
+
+/** Pads the initrd to a multiple of 4 when another piece follows one (combine_initrds). 0 or -errno. */
+function padPiece(zero: Bytes, scr: Bytes): i32 {
+  const total = scr.u32(S_TOTAL);
+  const pad = (4 - (total & 3)) & 3;
+  if (scr.u32(S_PIECES) === 0 || pad === 0) return 0;
+  const r = carrier('initrd', zero, pad, APPEND_DIR);
+  if (r < 0) return r;
+  scr.setU32(S_TOTAL, total + pad);
+  return 0;
+}
+
+/** Appends the view's section `w` (VirtualSize bytes, zero-filled) to the initrd as one piece. 0 or -errno. */
+function sectionPiece(img: Bytes, scr: Bytes, zero: Bytes, w: u32): i32 {
+  const vs = sizeOf(img, scr, w);
+  if (vs === 0) return 0;
+  const p = padPiece(zero, scr);
+  if (p < 0) return p;
+  const n = rawOf(img, scr, w) & (IMAGE_MAX - 1);
+  const r = carrier('initrd', img.sub(ptrOf(img, scr, w) & (IMAGE_MAX - 1), IMAGE_MAX), n, APPEND_DIR);
+  if (r < 0) return r;
+  const z = initrdZeros(zero, u32(vs - n));
+  if (z < 0) return z;
+  scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + vs);
+  scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+  return 0;
+}
+
+/** The `.extra` archives made from sections (formats/cpio SIDECARS pcrsig, pcrpkey, osrel, profile): section, file name. */
+const LITERAL_SECTION = table('u32', [5, 6, 7, 8]);
+const LITERAL_NAME_AT = table('u32', [0, 23, 46, 56, 63]);
+const LITERAL_NAMES = table(
+  'u8',
+  [
+    // tpm2-pcr-signature.json
+    0x74, 0x70, 0x6d, 0x32, 0x2d, 0x70, 0x63, 0x72, 0x2d, 0x73, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65, 0x2e,
+    0x6a, 0x73, 0x6f, 0x6e,
+    // tpm2-pcr-public-key.pem
+    0x74, 0x70, 0x6d, 0x32, 0x2d, 0x70, 0x63, 0x72, 0x2d, 0x70, 0x75, 0x62, 0x6c, 0x69, 0x63, 0x2d, 0x6b, 0x65, 0x79,
+    0x2e, 0x70, 0x65, 0x6d,
+    // os-release
+    0x6f, 0x73, 0x2d, 0x72, 0x65, 0x6c, 0x65, 0x61, 0x73, 0x65,
+    // profile
+    0x70, 0x72, 0x6f, 0x66, 0x69, 0x6c, 0x65,
+  ],
+);
+/** ".extra/" */
+const EXTRA_DIR = table('u8', [0x2e, 0x65, 0x78, 0x74, 0x72, 0x61, 0x2f]);
+/** "TRAILER!!!" */
+const TRAILER_NAME = table('u8', [0x54, 0x52, 0x41, 0x49, 0x4c, 0x45, 0x52, 0x21, 0x21, 0x21]);
+/** newc (070701) header: magic, then 13 fields of 8 hex digits; the stub's modes and its upper-case trailer B. */
+export const NEWC_HEADER = 110;
+export const DIR_MODE_EXTRA = 0o40555;
+export const FILE_MODE_EXTRA = 0o100444;
+
+/** Writes 8 lower-case hex digits of v at HDR+at. */
+function hex8(scr: Bytes, at: u32, v: u32): void {
+  for (let j: u32 = 0; j < 8; j++) {
+    const nib = (v >>> (28 - j * 4)) & 15;
+    scr.setU8(HDR + (at & 255) + j, nib + 0x30 + ((9 - nib) >>> 31) * 39);
+  }
+}
+
+/** Writes a newc header at HDR+at with the stub's fields (uid/gid/mtime/dev 0, nlink 1). */
+function newcHeader(scr: Bytes, at: u32, ino: u32, mode: u32, fileSize: u32, nameSize: u32): void {
+  const base = HDR + (at & 255);
+  for (let j: u32 = 0; j < 112; j += 4) scr.setU32(base + j, 0x30303030);
+  scr.setU32(base, 0x37303730); // "070701"
+  scr.setU16(base + 4, 0x3130);
+  scr.setU8(base + 6 + 4 * 8 + 7, 0x31); // nlink 1
+  hex8(scr, at + 6, ino);
+  hex8(scr, at + 6 + 8, mode);
+  hex8(scr, at + 6 + 6 * 8, fileSize);
+  hex8(scr, at + 6 + 11 * 8, nameSize);
+}
+
+/** The `.extra/<file>` archive of the view's section (pack_cpio_literal) as one initrd piece. 0 or -errno. */
+function literalPiece(img: Bytes, scr: Bytes, zero: Bytes, k: u32): i32 {
+  const w = LITERAL_SECTION.at(k & 3);
+  const vs = sizeOf(img, scr, w);
+  if (vs === 0) return 0;
+  // kept in the scratch map across the header loops below (see the report on register allocation)
+  scr.setU32(STATE + 60, rawOf(img, scr, w) & (IMAGE_MAX - 1));
+  scr.setU32(STATE + 64, ptrOf(img, scr, w));
+  scr.setU32(STATE + 68, vs);
+  const nameAt = LITERAL_NAME_AT.at(k & 3);
+  const nameLen = u32(LITERAL_NAME_AT.at((k & 3) + 1) - nameAt) & 31;
+  // ".extra" directory: 110 + 7 bytes of name, padded to 120
+  newcHeader(scr, 0, 1, DIR_MODE_EXTRA, 0, 7);
+  for (let j: u32 = 0; j < 6; j++) scr.setU8(HDR + NEWC_HEADER + j, EXTRA_DIR.at(j));
+  for (let j: u32 = 6; j < 10; j++) scr.setU8(HDR + NEWC_HEADER + j, 0);
+  // the file: 110 + ".extra/" + name + NUL, padded to 4
+  newcHeader(scr, 120, 2, FILE_MODE_EXTRA, vs, 8 + nameLen);
+  for (let j: u32 = 0; j < 7; j++) scr.setU8(HDR + 120 + NEWC_HEADER + j, EXTRA_DIR.at(j));
+  for (let j: u32 = 0; j < 32; j++) {
+    const c = j < nameLen ? LITERAL_NAMES.at((nameAt + j) & 63) : 0;
+    scr.setU8(HDR + 120 + NEWC_HEADER + 7 + j, c);
+  }
+  const head = (120 + NEWC_HEADER + 8 + nameLen + 3) & 0x1fc;
+  const p = padPiece(zero, scr);
+  if (p < 0) return p;
+  const r1 = carrier('initrd', scr.sub(HDR, 512), head, APPEND_DIR);
+  if (r1 < 0) return r1;
+  const n = scr.u32(STATE + 60) & (IMAGE_MAX - 1);
+  const r2 = carrier('initrd', img.sub(scr.u32(STATE + 64) & (IMAGE_MAX - 1), IMAGE_MAX), n, APPEND_DIR);
+  if (r2 < 0) return r2;
+  const size = scr.u32(STATE + 68);
+  const z = initrdZeros(zero, u32(size - n + ((4 - (size & 3)) & 3)));
+  if (z < 0) return z;
+  // the stub's trailer: ino 0, mode 0, c_namesize "0000000B"
+  newcHeader(scr, 0, 0, 0, 0, 11);
+  scr.setU8(HDR + 6 + 11 * 8 + 7, 0x42);
+  for (let j: u32 = 0; j < 10; j++) scr.setU8(HDR + NEWC_HEADER + j, TRAILER_NAME.at(j));
+  for (let j: u32 = 10; j < 14; j++) scr.setU8(HDR + NEWC_HEADER + j, 0);
+  const r3 = carrier('initrd', scr.sub(HDR, 512), NEWC_HEADER + 14, APPEND_DIR);
+  if (r3 < 0) return r3;
+  scr.setU32(S_TOTAL, u32(scr.u32(S_TOTAL) + head + ((size + 3) & 0x7ffffffc) + NEWC_HEADER + 14));
+  scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+  return 0;
+}
+
+/** Suffixes, lower case: ".addon.efi" 0, ".cred" 10, ".confext.raw" 15, ".raw" 27 (formats/cpio SIDECARS, stub addons). */
+const SUFFIXES = table(
+  'u8',
+  [
+    0x2e, 0x61, 0x64, 0x64, 0x6f, 0x6e, 0x2e, 0x65, 0x66, 0x69, 0x2e, 0x63, 0x72, 0x65, 0x64, 0x2e, 0x63, 0x6f, 0x6e,
+    0x66, 0x65, 0x78, 0x74, 0x2e, 0x72, 0x61, 0x77, 0x2e, 0x72, 0x61, 0x77,
+  ],
+);
+
+/** 1 when name[0..len) ends with SUFFIXES[at, at+n), ASCII letters case-insensitively. */
+function endsWith(name: Bytes, len: u32, at: u32, n: u32): u32 {
+  let m: u32 = lt(n - 1, len);
+  for (let k: u32 = 0; k < 12 && k < n; k++) {
+    const c = name.u8((len - n + k) & 255);
+    m = u32(m & eq(c | 0x20, SUFFIXES.at((at + k) & 31)) & lt(0x1f, c));
+  }
+  return m;
+}
+
+/**
+ * What each addon-name map slot holds (the stub's directory filter: no leading `.`, ASCII, at most 255
+ * characters; the first empty slot ends the list): K_ADDON, K_CRED, K_SYSEXT, K_CONFEXT or K_NONE.
+ */
+function classifySlots(scr: Bytes): void {
+  scr.setU32(STATE + 52, 0);
+  for (let j: u32 = 0; j < 16; j++) {
+    scr.setU32(SLOT_KIND + j * 4, K_NONE);
+    const v = kexec_addons.lookup(j);
+    if (v !== null) {
+      let len: u32 = 256;
+      let open: u32 = 1;
+      let high: u32 = 0;
+      for (let i: u32 = 0; i < 256; i++) {
+        const b = v.u8(i);
+        const nul = isZero(b);
+        len = sel(u32(open & nul), i, len);
+        high = u32(high | (open & (nul ^ 1) & (b >>> 7)));
+        open = u32(open & (nul ^ 1));
+      }
+      const ended = scr.u32(STATE + 52) | isZero(len);
+      scr.setU32(STATE + 52, ended);
+      const ok = u32((ended ^ 1) & lt(len, 256) & (eq(v.u8(0), 0x2e) ^ 1) & (high ^ 1));
+      // each verdict goes to the scratch map at once (see the report: values held across inlined loops)
+      scr.setU32(STATE + 72, ok);
+      scr.setU32(STATE + 76, len);
+      scr.setU32(STATE + 80, endsWith(v, scr.u32(STATE + 76) & 511, 0, 10));
+      scr.setU32(STATE + 84, endsWith(v, scr.u32(STATE + 76) & 511, 10, 5));
+      scr.setU32(STATE + 88, endsWith(v, scr.u32(STATE + 76) & 511, 15, 12));
+      scr.setU32(STATE + 92, endsWith(v, scr.u32(STATE + 76) & 511, 27, 4));
+      const kind = sel(
+        scr.u32(STATE + 80) & 1,
+        K_ADDON,
+        sel(
+          scr.u32(STATE + 84) & 1,
+          K_CRED,
+          sel(scr.u32(STATE + 88) & 1, K_CONFEXT, sel(scr.u32(STATE + 92) & 1, K_SYSEXT, K_NONE)),
+        ),
+      );
+      scr.setU32(SLOT_KIND + j * 4, sel(scr.u32(STATE + 72) & 1, kind, K_NONE));
+    }
+  }
+}
+
+/** One sidecar archive: every slot of `kind`, supplemented into its directory (one archive per directory). */
+function sidecarPiece(scr: Bytes, kind: u32): void {
+  scr.setU32(STATE + 56, 0);
+  for (let j: u32 = 0; j < 16; j++) {
+    const v = kexec_addons.lookup(j);
+    if (v !== null && scr.u32(SLOT_KIND + j * 4) === kind) {
+      const r =
+        kind === K_CRED
+          ? supplementInitrd('/.extra/credentials', v, 256)
+          : kind === K_SYSEXT
+            ? supplementInitrd('/.extra/sysext', v, 256)
+            : supplementInitrd('/.extra/confext', v, 256);
+      // a file the kernel cannot supply is left out, as the stub leaves out what it cannot read
+      if (r > 0) {
+        scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + u32(r));
+        if (scr.u32(STATE + 56) === 0) scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+        scr.setU32(STATE + 56, 1);
+      }
+    }
+  }
+}
+
+/** Builds kernel, initrd and command line; 0 or -errno (the step that failed is in the detail tag). */
+function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i32 {
+  res.setU32(RES_DETAIL, 0x00006570); // "pe"
+  const len = carrier('kernel', img, 0, IN);
+  if (len < 0) return len;
+  if (len > IMAGE_MAX) return -EFBIG;
+  const got = carrier('kernel', img, IMAGE_MAX, IN);
+  if (got < 0) return got;
+  const h = readHeaders(img, scr, u32(got));
+  if (h < 0) return h;
+  res.setU32(RES_DETAIL, 0x646d63); // "cmd"
+  const u = readUserCmdline(scr);
+  if (u < 0) return u;
+  res.setU32(RES_DETAIL, 0x666f7270); // "prof"
+  const profile = scr.u32(S_PROFILE);
+  const count = scanSections(img, scr, profile);
+  if (count < 0) return count;
+  if (profile !== 0 && profile >= u32(count)) return -ENOENT;
+  res.setU32(RES_DETAIL, 0x78756e6c); // "lnux"
+  const vs = sizeOf(img, scr, W_LINUX);
+  if (vs === 0) return -ENOEXEC;
+
+  // the command line: the user's (after the prefix) unless it is ignored or empty, else the view's .cmdline
+  res.setU32(RES_DETAIL, 0x646d63); // "cmd"
+  // where the source starts is kept in the scratch map, so both ways join in one verifier state
+  if (scr.u32(S_USERTEXT) === 0) {
+    scr.setU32(S_REST, 0);
+    const n = rawOf(img, scr, W_CMDLINE) & (IMAGE_MAX - 1);
+    if (n > SRC_MAX - 1) return -E2BIG;
+    const r = carrier('cmdline', img.sub(ptrOf(img, scr, W_CMDLINE) & (IMAGE_MAX - 1), IMAGE_MAX), n, OUT);
+    if (r < 0) return r;
+    const back = carrier('cmdline', scr.sub(SRC, SRC_MAX), n, IN);
+    if (back < 0) return back;
+    scr.setU8(SRC + n, 0);
+  }
+  const clen = mangle(scr, scr.u32(S_REST) & 0xff);
+  scr.setU8(OUTB + clen, 0);
+  const co = carrier('cmdline', scr.sub(OUTB, 8192), clen === 0 ? 0 : clen + 1, OUT);
+  if (co < 0) return co;
+
+  // the initrd: .ucode, the user's initrd, .initrd, sidecars, section archives
+  res.setU32(RES_DETAIL, 0x74696e69); // "init"
+  classifySlots(scr);
+  let prev: i32 = carrier('initrd', ini, 0, IN);
+  if (prev < 0) prev = 0; // no initrd (-ENOENT)
+  if (prev > INITRD_MAX) return -EFBIG;
+  const p = prev === 0 ? 0 : carrier('initrd', ini, u32(prev) & (INITRD_MAX * 2 - 1), IN);
+  if (p < 0) return p;
+  const empty = carrier('initrd', zero, 0, OUT);
+  if (empty < 0) return empty;
+  scr.setU32(S_TOTAL, 0);
+  scr.setU32(S_PIECES, 0);
+  const uc = sectionPiece(img, scr, zero, W_UCODE);
+  if (uc < 0) return uc;
+  if (p > 0) {
+    const pp = padPiece(zero, scr);
+    if (pp < 0) return pp;
+    const r = carrier('initrd', ini, u32(p) & (INITRD_MAX - 1), APPEND_DIR);
+    if (r < 0) return r;
+    scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + (u32(p) & (INITRD_MAX - 1)));
+    scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+  }
+  const ir = sectionPiece(img, scr, zero, W_INITRD);
+  if (ir < 0) return ir;
+  res.setU32(RES_DETAIL, 0x65646973); // "side"
+  sidecarPiece(scr, K_CRED);
+  sidecarPiece(scr, K_SYSEXT);
+  sidecarPiece(scr, K_CONFEXT);
+  for (let k: u32 = 0; k < 4; k++) {
+    const l = literalPiece(img, scr, zero, k);
+    if (l < 0) return l;
+  }
+  // several pieces: the last one is padded too
+  const tail = (4 - (scr.u32(S_TOTAL) & 3)) & 3;
+  if (scr.u32(S_PIECES) > 1 && tail !== 0) {
+    const t = carrier('initrd', zero, tail, APPEND_DIR);
+    if (t < 0) return t;
+  }
+
+  // the kernel: .linux, VirtualSize bytes
+  res.setU32(RES_DETAIL, 0x78756e6c); // "lnux"
+  const n = rawOf(img, scr, W_LINUX) & (IMAGE_MAX - 1);
+  const k = carrier('kernel', img.sub(ptrOf(img, scr, W_LINUX) & (IMAGE_MAX - 1), IMAGE_MAX), n, OUT);
+  if (k < 0) return k;
+  const z = kernelZeros(zero, u32(vs - n));
+  if (z < 0) return z;
+  res.setU32(RES_DETAIL, 0);
+  return 0;
+}
+
+/** Fills the result record: format "uki", the outcome, the resources replaced. */
+function report(r: Bytes, depth: u32, status: i32): void {
+  r.setU32(0, RESULT_MAGIC);
+  r.setU16(RES_VERSION, RESULT_VERSION);
+  r.setU16(RES_FLAGS, status === 0 ? RESULT_F_KERNEL | RESULT_F_INITRD | RESULT_F_CMDLINE : 0);
+  r.setU32(RES_STATUS, u32(status));
+  r.setU32(RES_DEPTH, depth);
+  r.setU32(RES_FORMAT, 0x00696b75); // "uki"
+}
+
+export const parse = program({ section: 'fentry.s/kexec_pe_parser_hook', license: 'GPL' }, (ctx: Context) => {
+  const res = kexec_result.reserve(RESULT_SIZE);
+  if (res === null) return 0;
+  for (let i: u32 = 0; i < RESULT_SIZE; i += 4) res.setU32(i, 0);
+  const depth = u32(ctx.arg(1));
+  const ini = kexec_initrd.lookup(0);
+  const scr = kexec_scratch.lookup(0);
+  const zero = kexec_zero.lookup(0);
+  const img = kexec_input.reserve(IMAGE_MAX * 2);
+  if (ini === null || scr === null || zero === null || img === null) {
+    if (img !== null) img.discard();
+    report(res, depth, -ENOMEM);
+    res.submit();
+    return 0;
+  }
+  report(res, depth, unpack(img, ini, scr, zero, res));
+  img.discard();
+  res.submit();
+  return 0;
+});
