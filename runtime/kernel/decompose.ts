@@ -168,6 +168,12 @@ const stage = async (
     if (errno !== 0) return errno;
     const result = peekResult(link);
     reports.push({ depth, sectionSha256: sha256(section), programDigest: digests[i] as string, result });
+    if (result === undefined && link.prog.maps.some((m) => m.name === RESULT_RINGBUF)) {
+      // A parser of our ABI reports every outcome; none means it ended early (a failed bounds check
+      // returns the fault value), so the resources may be half-built: refuse them.
+      d.log('err', `depth ${depth}: the parser submitted no ${RESULT_RINGBUF} record: its resources are not used`);
+      return -E.EBADMSG;
+    }
     if (result !== undefined) {
       try {
         const r = decodeKexecResult(result);

@@ -10,18 +10,18 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeElf } from '../../compiler/index.ts';
-import { buildZbootHeader, parseZboot } from '../../formats/kernel/index.ts';
-import { findSection, readPe, upsertSection } from '../../formats/pe/index.ts';
+import { parseZboot } from '../../formats/kernel/index.ts';
 import { buildUki, stubHandoff } from '../../formats/uki/index.ts';
 import { KEXEC_FILE, Kernel, type Kimage, openEndpoint } from '../../runtime/kernel/index.ts';
 import { buildPe } from '../formats/pe-build.ts';
-import type { WorkerJob, WorkerReport } from '../runtime/kernel/loader-worker.ts';
+import type { WorkerReport } from '../runtime/kernel/loader-worker.ts';
 import { payload, sign, synthBzImage, tempDir } from '../runtime/kernel/support.ts';
+import { startLoaderWorker } from '../runtime/kernel/thread-rig.ts';
+import { zbootPe } from '../e2e/support.ts';
 import { testKeys } from '../support/fixtures.ts';
 import { cmdlineText } from '../support/uki-corpus.ts';
 import { ukiParserObject } from './uki-support.ts';
@@ -68,26 +68,7 @@ const parserLoads = (): void => {
   if (!probe?.ok) throw new Error(`parsers/uki.ts does not load in the kernel model: ${probe?.why}`);
 };
 
-const BOOT = new URL('../runtime/kernel/worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('../runtime/kernel/loader-worker.ts', import.meta.url).href;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** A gzip EFI zboot PE around `kernel`: header over the DOS header, payload in `.data`, then `.bpf`. */
-const zbootPe = (kernel: Uint8Array, bpf: Uint8Array): Uint8Array => {
-  const data = new Uint8Array(gzipSync(kernel));
-  const pe = buildPe({ sections: [{ name: '.data', data, characteristics: 0xc0000040 }] }).bytes;
-  const s = findSection(readPe(pe), '.data');
-  if (s === undefined) throw new Error('no .data');
-  pe.set(
-    buildZbootHeader({
-      payloadOffset: s.pointerToRawData,
-      payloadSize: data.length,
-      compressionType: 'gzip',
-      peHeaderOffset: new DataView(pe.buffer).getUint32(0x3c, true),
-    }),
-  );
-  return upsertSection(pe, { name: '.bpf', data: bpf });
-};
 
 /** A stand-in systemd-stub: `.text`, an empty `.sbat` for ukify's merged one, header room. */
 const stub = buildPe({
@@ -97,35 +78,6 @@ const stub = buildPe({
     { name: '.sbat', data: new Uint8Array(0x180) },
   ],
 }).bytes;
-
-interface Running {
-  next(): Promise<WorkerReport>;
-  readonly exited: Promise<number>;
-  terminate(): Promise<number>;
-}
-
-const start = (job: WorkerJob): Running => {
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, job }, transferList: [job.endpoint.port] });
-  const queued: WorkerReport[] = [];
-  const waiting: ((m: WorkerReport) => void)[] = [];
-  worker.on('message', (m: WorkerReport) => {
-    const w = waiting.shift();
-    if (w) w(m);
-    else queued.push(m);
-  });
-  const exited = new Promise<number>((resolve, reject) => {
-    worker.on('error', reject);
-    worker.on('exit', resolve);
-  });
-  return {
-    exited,
-    terminate: () => worker.terminate(),
-    next: () => {
-      const m = queued.shift();
-      return m ? Promise.resolve(m) : new Promise((resolve) => waiting.push(resolve));
-    },
-  };
-};
 
 interface NestedRun {
   readonly resultA: WorkerReport;
@@ -149,10 +101,10 @@ const runNested = async (name: string, image: Uint8Array, cmdline: string): Prom
   const kernelPath = join(tmp.dir, `${name}.efi`);
   writeFileSync(kernelPath, image);
   const stop = new SharedArrayBuffer(4);
-  const b = start({ role: 'threadB', endpoint: openEndpoint(kernel), procRoot, stop, mode: 'load' });
+  const b = startLoaderWorker({ role: 'threadB', endpoint: openEndpoint(kernel), procRoot, stop, mode: 'load' });
   const ready = await b.next();
   if (!('event' in ready) || ready.event !== 'ready') throw new Error(`ThreadB: ${JSON.stringify(ready)}`);
-  const a = start({
+  const a = startLoaderWorker({
     role: 'threadA',
     endpoint: openEndpoint(kernel),
     kernelPath,
@@ -179,7 +131,7 @@ const runNested = async (name: string, image: Uint8Array, cmdline: string): Prom
 
 describe('a signed UKI with a zboot kernel inside, through kexec_file_load with a loader thread', () => {
   const bz = synthBzImage(payload(30_000, 9));
-  const inner = zbootPe(bz, writeElf(zbootCompiled()));
+  const inner = zbootPe('gzip', new Uint8Array(gzipSync(bz)), bz.length, writeElf(zbootCompiled()));
   const profile1Initrd = payload(700, 3);
   const uki = (bpf: Uint8Array) =>
     sign(

@@ -221,6 +221,23 @@ describe('the .bpf stage', () => {
     closeLoaded(r.kernel, [loaded]);
   });
 
+  it('refuses the resources of a parser that submitted no result record (it ended early) with -EBADMSG', async () => {
+    const r = await setup();
+    const image = sign(parserPe(bz, () => reportingObject(0, 'discard')));
+    const l = inThreadLoader(r.kernel, r.a, r.b);
+    const errno = await r.kernel.kexecFileLoad({
+      kernelFd: r.open(image),
+      initrdFd: -1,
+      flags: KEXEC_FILE.NO_INITRAMFS,
+    });
+    l.stop();
+    const [loaded] = await l.done;
+    expect(errno).toBe(-E.EBADMSG);
+    expect(r.kernel.dmesg().join('\n')).toContain('depth 0: the parser submitted no kexec_result record');
+    if (loaded === undefined || typeof loaded === 'string') throw new Error(`loader: ${loaded}`);
+    closeLoaded(r.kernel, [loaded]);
+  });
+
   it('serves the registered addons to bpf_helper_supplement_initrd, checked against the keyrings', async (ctx) => {
     const r = await setup();
     const image = sign(parserPe(bz, (off, len) => parserObject(off, len, { addon: true })));

@@ -154,7 +154,7 @@ const ADDON_STEPS = `
  * A parser that only reports: one kexec_bpf_result record with `status`, submitted to `kexec_result`
  * (docs/ABI.md §4); it leaves the resources alone.
  */
-export const reportingObject = (status: number): Uint8Array => {
+export const reportingObject = (status: number, end: 'submit' | 'discard' = 'submit'): Uint8Array => {
   const insns = assembleUbpf(`
     lddw %r1, 0
     mov %r2, ${KEXEC_BPF_RESULT.size}
@@ -169,7 +169,7 @@ export const reportingObject = (status: number): Uint8Array => {
     stw [%r1+12], 0
     stdw [%r1+16], 0x74736574
     mov %r2, 0
-    call 132
+    call ${end === 'submit' ? 132 : 133}
   out:
     mov %r0, 0
     exit`).insns;

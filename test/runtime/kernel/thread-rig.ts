@@ -13,12 +13,14 @@ import { parserPe, payload, sign, synthBzImage } from './support.ts';
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./loader-worker.ts', import.meta.url).href;
 
-interface Running {
+export interface RunningWorker {
   next(): Promise<WorkerReport>;
   readonly exited: Promise<number>;
+  terminate(): Promise<number>;
 }
 
-const start = (job: WorkerJob): Running => {
+/** Starts a loader-worker.ts thread (ThreadA or ThreadB) for `job`; reports arrive in order through next(). */
+export const startLoaderWorker = (job: WorkerJob): RunningWorker => {
   const worker = new Worker(BOOT, { workerData: { entry: ENTRY, job }, transferList: [job.endpoint.port] });
   const queued: WorkerReport[] = [];
   const waiting: ((m: WorkerReport) => void)[] = [];
@@ -33,6 +35,7 @@ const start = (job: WorkerJob): Running => {
   });
   return {
     exited,
+    terminate: () => worker.terminate(),
     next: () => {
       const m = queued.shift();
       return m ? Promise.resolve(m) : new Promise((resolve) => waiting.push(resolve));
@@ -65,10 +68,10 @@ export const runThreads = async (dir: string, mode: 'load' | 'ignore', timeoutMs
   const kernelPath = join(dir, `uki-${mode}.efi`);
   writeFileSync(kernelPath, sign(parserPe(parserPe(bz))));
   const stop = new SharedArrayBuffer(4);
-  const b = start({ role: 'threadB', endpoint: openEndpoint(kernel), procRoot, stop, mode });
+  const b = startLoaderWorker({ role: 'threadB', endpoint: openEndpoint(kernel), procRoot, stop, mode });
   const ready = await b.next();
   if (!('event' in ready) || ready.event !== 'ready') throw new Error(`ThreadB: ${JSON.stringify(ready)}`);
-  const a = start({
+  const a = startLoaderWorker({
     role: 'threadA',
     endpoint: openEndpoint(kernel),
     kernelPath,
