@@ -12,7 +12,9 @@
  * - The addon-name map `kexec_addons` lists the files of `<uki>.efi.extra.d/` (and global addons first),
  *   in the stub's order; names ending (case-insensitively) in `.cred`, `.raw` (not `.confext.raw`) and
  *   `.confext.raw` become the credentials/sysext/confext archives (bpf_helper_supplement_initrd, one
- *   archive per directory), `.addon.efi` files are PE addons.
+ *   archive per directory), `.addon.efi` files are PE addons (the first ADDONS_MAX): each is archived by the
+ *   same helper (so its signature is checked) after the initrd built so far, read back, parsed in place,
+ *   and the initrd put back; its `.cmdline` joins the addon line, its `.initrd` and `.ucode` the initrd.
  * - Pieces of the initrd in the stub's order; several are each zero-padded to 4 bytes, one is as it is.
  * - Kernel: the view's `.linux`, VirtualSize bytes (zero-filled past SizeOfRawData). A zboot kernel with
  *   its own `.bpf` is a further stage for the kernel, not this program's concern.
@@ -33,6 +35,7 @@ import {
   supplementInitrd,
   table,
   i32,
+  noinline,
   u32,
 } from '../compiler/dsl/index.ts';
 
@@ -48,6 +51,19 @@ export const SRC_MAX = 2048;
 export const PREFIX_MAX = 32;
 /** Longest user command line looked at for the `@N` prefix and control characters. */
 export const USER_CMDLINE_MAX = 2048;
+/** PE addons handled (the first in map order); more is -E2BIG. */
+export const ADDONS_MAX = 5;
+/** An addon is read back with the initrd: the initrd built so far plus its archive within INITRD_MAX + ADDONS_SPAN. */
+export const ADDONS_SPAN: u32 = 1 << 24;
+/** Addon `.ucode` bytes are kept in kexec_initrd from STASH on, STASH_SPAN bytes together. */
+export const STASH: u32 = INITRD_MAX + ADDONS_SPAN;
+export const STASH_SPAN: u32 = 1 << 23;
+/** Sections of one addon walked. */
+export const ADDON_SECTIONS_MAX = 16;
+/** Longest addon `.cmdline` (raw bytes). */
+export const ADDON_CMDLINE_MAX = 128;
+/** Bytes of `.uname` compared. */
+export const UNAME_MAX = 64;
 /** Zero fill (VirtualSize past SizeOfRawData) is appended in chunks of this many bytes, at most ZERO_STEPS. */
 export const ZERO_CHUNK = 1 << 24;
 export const ZERO_STEPS = 16;
@@ -149,6 +165,25 @@ const S_USERTEXT = STATE + 24; // the user's line has text after the prefix
 const S_TOTAL = STATE + 28; // initrd length so far
 const S_PIECES = STATE + 32; // initrd pieces so far
 
+const ASTATE = 18432; // the addon's header words (readHeaders at ASTATE)
+const ABASE = 18560; // first section of each addon name (index + 1), u32[8]
+const S_ADDLEN = STATE + 36; // length of the addon line in ADDL
+const S_ASTART = STATE + 40; // the addon line's text, trimmed: ADDL[S_ASTART, S_AEND)
+const S_AEND = STATE + 108;
+const S_NADDONS = STATE + 112;
+const S_STASH = STATE + 116; // bytes of addon .ucode kept at STASH
+const UREC = 19584; // per addon: .ucode at STASH + x, raw bytes, size (u32[3] each)
+const S_CLEN = STATE + 44; // length of the command line in OUTB
+const S_UNAME = STATE + 100; // the view has .uname
+const ALIST = 19456; // slots of the PE addons, u32[16]
+const UNB = 19968; // the view's .uname (UNAME_MAX bytes)
+const ATMP = 20480; // an addon's .cmdline (ADDON_CMDLINE_MAX bytes, + a window)
+const ADDL = 24576; // the addon line (2048 bytes, + a window)
+/** Addon names in ABASE: .linux .cmdline .initrd .ucode .uname (as NAME_*), then .dtb .dtbauto. */
+const A_NAMES = 7;
+const DTB_LO = 0x6274642e;
+const DTB_HI = 0x6f747561;
+
 /** Sidecar kinds of addon-name map entries. */
 const K_NONE = 0;
 const K_ADDON = 1;
@@ -171,13 +206,17 @@ function sel(m: u32, a: u32, b: u32): u32 {
   return u32((a & -m) | (b & (m - 1)));
 }
 
+function minU32(a: u32, b: u32): u32 {
+  return a < b ? a : b;
+}
+
 /** The section header of 1-based index `idx` (0: none). */
 function hdrOf(scr: Bytes, idx: u32): u32 {
   return u32(scr.u32(S_SECTAB) + u32(idx - 1) * SECTION_SIZE);
 }
 
 /** Checks the PE headers; stores the section table's place. 0 or -errno. */
-function readHeaders(img: Bytes, scr: Bytes, len: u32): i32 {
+function readHeaders(img: Bytes, scr: Bytes, len: u32, st: u32): i32 {
   if (len < DOS_HEADER_SIZE || img.u16(0) !== MZ) return -ENOEXEC;
   const lfanew = img.u32(E_LFANEW);
   if (lfanew < DOS_HEADER_SIZE || lfanew > len - 4 - COFF_SIZE) return -ENOEXEC;
@@ -193,10 +232,11 @@ function readHeaders(img: Bytes, scr: Bytes, len: u32): i32 {
   const sectab = opt + optSize;
   if (nsec > SECTIONS_MAX) return -E2BIG;
   if (sectab + nsec * SECTION_SIZE > len) return -ENOEXEC;
-  scr.setU32(S_SECTAB, sectab);
-  scr.setU32(S_NSEC, nsec);
-  scr.setU32(S_LEN, len);
-  scr.setU32(STATE + 48, img.u32(opt + OPT_SIZE_OF_HEADERS));
+  scr.setU32(st, sectab);
+  scr.setU32(st + 4, nsec);
+  scr.setU32(st + 8, len);
+  scr.setU32(st + 48, img.u32(opt + OPT_SIZE_OF_HEADERS));
+  scr.setU32(st + 96, img.u16(coff)); // the machine
   return 0;
 }
 
@@ -266,8 +306,7 @@ function rawOf(img: Bytes, scr: Bytes, w: u32): u32 {
   if (idx === 0) return 0;
   const h = hdrOf(scr, idx);
   const vs = img.u32(h + SEC_VIRTUAL_SIZE);
-  const raw = img.u32(h + SEC_SIZE_OF_RAW_DATA);
-  return vs < raw ? vs : raw;
+  return minU32(vs, img.u32(h + SEC_SIZE_OF_RAW_DATA));
 }
 
 function ptrOf(img: Bytes, scr: Bytes, w: u32): u32 {
@@ -370,19 +409,19 @@ function readUserCmdline(scr: Bytes): i32 {
 /**
  * The command line (stub.c settle_command_line, text.ts mangleCmdline) from SRC[start..]: up to the first
  * NUL, leading and trailing whitespace (bytes ≤ 0x20 and 0x7F) dropped, every other such byte turned into
- * a space, runs kept. Bytes from 0x80 pass unchanged (the line is UTF-8 in and out). Writes OUTB and
- * returns the length.
+ * a space, runs kept. Bytes from 0x80 pass unchanged (the line is UTF-8 in and out). Reads scratch `src`,
+ * at most `max` bytes, writes scratch `dst` and returns the length.
  */
-function mangle(scr: Bytes, start: u32): u32 {
+function mangle(scr: Bytes, src: u32, start: u32, dst: u32, max: u32): u32 {
   let o: u32 = 0;
   let last: u32 = 0;
   let ended: u32 = 0;
-  for (let i: u32 = 0; i < SRC_MAX; i++) {
-    const b = scr.u8(SRC + ((start + i) & (SRC_MAX * 2 - 1)));
+  for (let i: u32 = 0; i < SRC_MAX && i < max; i++) {
+    const b = scr.u8(src + ((start + i) & (SRC_MAX * 2 - 1)));
     ended = u32(ended | isZero(b));
     const ws = u32(lt(b, 0x21) | eq(b, 0x7f));
     const live = u32((ended ^ 1) & ((isZero(o) ^ 1) | (ws ^ 1)));
-    scr.setU8(OUTB + o, sel(ws, 0x20, b));
+    scr.setU8(dst + o, sel(ws, 0x20, b));
     o = (o + live) & (SRC_MAX - 1);
     last = sel(u32(live & (ws ^ 1)), o, last);
   }
@@ -594,6 +633,268 @@ function sidecarPiece(scr: Bytes, kind: u32): void {
   }
 }
 
+/** 8 hex digits (either case) at v[at..at+8). */
+function hexAt(v: Bytes, at: u32): u32 {
+  let x: u32 = 0;
+  for (let j: u32 = 0; j < 8; j++) {
+    const c = v.u8(at + j);
+    const letter = lt(0x39, c);
+    x = u32((x << 4) | (sel(letter, u32((c | 0x20) - 0x57), u32(c - 0x30)) & 15));
+  }
+  return x;
+}
+
+/** A field of the addon's section of 1-based index `idx`. */
+function addonField(ad: Bytes, scr: Bytes, idx: u32, field: u32): u32 {
+  return ad.u32(((scr.u32(ASTATE) + u32(idx - 1) * SECTION_SIZE) & (ADDONS_SPAN - 1)) + field);
+}
+
+/** 1 when the view's `.uname` and the addon's (section `idx`) agree as the stub's strncmp over the addon's size. */
+function unameAgrees(ad: Bytes, scr: Bytes, idx: u32): u32 {
+  const vsA = addonField(ad, scr, idx, SEC_VIRTUAL_SIZE);
+  const rawA = addonField(ad, scr, idx, SEC_SIZE_OF_RAW_DATA);
+  const ptrA = addonField(ad, scr, idx, SEC_POINTER_TO_RAW_DATA);
+  let done: u32 = 0;
+  let differ: u32 = 0;
+  for (let i: u32 = 0; i < UNAME_MAX; i++) {
+    const x = scr.u8(UNB + i);
+    const y = sel(lt(i, rawA), ad.u8((ptrA + i) & (ADDONS_SPAN - 1)), 0);
+    const live = u32(lt(i, vsA) & (done ^ 1));
+    differ = u32(differ | (live & (eq(x, y) ^ 1)));
+    done = u32(done | (live & ((eq(x, y) ^ 1) | isZero(x))));
+  }
+  return isZero(differ);
+}
+
+/** The view's `.uname` (its first UNAME_MAX bytes, zero-filled) into UNB, and whether it is set. */
+function copyUname(img: Bytes, scr: Bytes): void {
+  const vsU = sizeOf(img, scr, 4);
+  const rawU = rawOf(img, scr, 4);
+  const ptrU = ptrOf(img, scr, 4) & (IMAGE_MAX - 1);
+  for (let i: u32 = 0; i < UNAME_MAX; i++) {
+    scr.setU8(UNB + i, sel(u32(lt(i, rawU) & lt(i, vsU)), img.u8(ptrU + i), 0));
+  }
+  scr.setU32(S_UNAME, isZero(vsU) ^ 1);
+}
+
+/**
+ * One PE addon, just archived by bpf_helper_supplement_initrd at the first 4-byte boundary after the
+ * initrd's `t` bytes (`r` bytes appended): reads the initrd back, puts it back as it was, finds the
+ * file in the newc archive, checks its headers and sections as the stub would take it, appends its
+ * mangled `.cmdline` to the addon line and its `.initrd` to the initrd. A skipped addon leaves no trace.
+ */
+function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32): i32 {
+  if (t > INITRD_MAX + ADDONS_SPAN || r > INITRD_MAX + ADDONS_SPAN - t) return -EFBIG;
+  const got = carrier('initrd', ini, INITRD_MAX * 2, IN);
+  if (got < 0) return got;
+  const back = carrier('initrd', ini, t, OUT);
+  if (back < 0) return back;
+  const a = (t + 3) & 0x7ffffffc;
+  if (a > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+  // entries: ".extra" (120 bytes), ".extra/addons" (124), the file; its file size and name size
+  const fileSize = hexAt(ini, a + 244 + 6 + 6 * 8);
+  const nameSize = hexAt(ini, a + 244 + 6 + 11 * 8) & 511;
+  const data = (244 + NEWC_HEADER + nameSize + 3) & 0xffc;
+  if (fileSize > r || data + fileSize > r) return -EINVAL;
+  // held in the scratch map across the sub-view (a spilled value and the view once shared a stack slot)
+  scr.setU32(ASTATE + 100, fileSize);
+  const base = a + data;
+  if (base > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+  scr.setU32(ASTATE + 104, base);
+  const ad = ini.sub(base, ADDONS_SPAN);
+  if (readHeaders(ad, scr, scr.u32(ASTATE + 100) & (ADDONS_SPAN - 1), ASTATE) < 0) return 0; // not a PE: skipped
+  if (scr.u32(ASTATE + 96) !== scr.u32(STATE + 96)) return 0; // not native
+  const nsec = scr.u32(ASTATE + 4) & 0xffff;
+  if (nsec === 0) return 0;
+  if (nsec > ADDON_SECTIONS_MAX) return -E2BIG;
+  for (let w: u32 = 0; w < 8; w++) scr.setU32(ABASE + w * 4, 0);
+  const sectab = scr.u32(ASTATE) & (ADDONS_SPAN - 1);
+  const len = scr.u32(ASTATE + 8) & (ADDONS_SPAN - 1);
+  const headers = scr.u32(ASTATE + 48);
+  let bad: u32 = 0;
+  for (let i: u32 = 0; i < ADDON_SECTIONS_MAX; i++) {
+    const act = lt(i, nsec);
+    const h = (sectab + i * SECTION_SIZE) & (ADDONS_SPAN - 1);
+    const lo = ad.u32(h);
+    const hi = ad.u32(h + 4);
+    const raw = ad.u32(h + SEC_SIZE_OF_RAW_DATA);
+    const ptr = ad.u32(h + SEC_POINTER_TO_RAW_DATA);
+    const big = isZero(u32((raw | ptr) >>> 24)) ^ 1;
+    const out = lt(len, (ptr & (ADDONS_SPAN - 1)) + (raw & (ADDONS_SPAN - 1))) | lt(ptr, headers & 0x7fffffff) | big;
+    bad = u32(bad | (act & (isZero(raw) ^ 1) & out));
+    // set: VirtualSize non-zero, as the stub's view keeps only sized sections
+    const set = u32(act & (isZero(ad.u32(h + SEC_VIRTUAL_SIZE)) ^ 1));
+    for (let w: u32 = 0; w < A_NAMES; w++) {
+      const nlo = w < 5 ? NAME_LO.at(w) : DTB_LO;
+      const nhi = w < 5 ? NAME_HI.at(w) : sel(eq(w, 6), DTB_HI, 0);
+      const nmask = w < 5 ? NAME_MASK.at(w) : sel(eq(w, 6), 0xffffffff, 0xff);
+      const m = set & eq(lo, nlo) & eq(u32(hi & nmask), nhi);
+      const b = scr.u32(ABASE + w * 4);
+      scr.setU32(ABASE + w * 4, sel(u32(m & isZero(b)), i + 1, b));
+    }
+  }
+  if (bad !== 0) return 0; // section data outside the file: the firmware refuses it
+  if (scr.u32(ABASE + W_LINUX * 4) !== 0) return 0;
+  const payload =
+    scr.u32(ABASE + W_CMDLINE * 4) |
+    scr.u32(ABASE + W_INITRD * 4) |
+    scr.u32(ABASE + W_UCODE * 4) |
+    scr.u32(ABASE + 20) |
+    scr.u32(ABASE + 24);
+  if (payload === 0) return 0;
+  const un = scr.u32(ABASE + 16);
+  if (un !== 0 && scr.u32(S_UNAME) !== 0 && unameAgrees(ad, scr, un) === 0) return 0;
+  // the .ucode piece, kept past the initrd read back (STASH) until all addons are seen: the pieces go
+  // first, in reverse addon order; the kernel resource, written at the end, is the bounce buffer
+  const ui = scr.u32(ABASE + W_UCODE * 4);
+  if (ui !== 0) {
+    const vs = addonField(ad, scr, ui, SEC_VIRTUAL_SIZE);
+    const n = minU32(vs, addonField(ad, scr, ui, SEC_SIZE_OF_RAW_DATA)) & (ADDONS_SPAN - 1);
+    const sc = scr.u32(S_STASH) & (STASH_SPAN - 1);
+    if (n > STASH_SPAN - sc) return -EFBIG;
+    const at = (base & (INITRD_MAX * 2 - 1)) + addonField(ad, scr, ui, SEC_POINTER_TO_RAW_DATA);
+    if (at > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+    const o = carrier('kernel', ini.sub(at, ADDONS_SPAN), n, OUT);
+    if (o < 0) return o;
+    const i = carrier('kernel', ini.sub(STASH + sc, STASH_SPAN), n, IN);
+    if (i < 0) return i;
+    const rec = UREC + (k & 7) * 12;
+    scr.setU32(rec, sc);
+    scr.setU32(rec + 4, n);
+    scr.setU32(rec + 8, vs);
+    scr.setU32(S_STASH, sc + n);
+  }
+  // the .initrd piece's place, size and raw bytes, noted before the command line work
+  const ii = scr.u32(ABASE + W_INITRD * 4);
+  scr.setU32(ASTATE + 108, 0);
+  if (ii !== 0) {
+    const vs = addonField(ad, scr, ii, SEC_VIRTUAL_SIZE);
+    scr.setU32(ASTATE + 108, vs);
+    scr.setU32(ASTATE + 112, minU32(vs, addonField(ad, scr, ii, SEC_SIZE_OF_RAW_DATA)));
+    scr.setU32(ASTATE + 116, (base & (INITRD_MAX * 2 - 1)) + addonField(ad, scr, ii, SEC_POINTER_TO_RAW_DATA));
+  }
+  const ci = scr.u32(ABASE + W_CMDLINE * 4);
+  if (ci !== 0) {
+    const n = minU32(addonField(ad, scr, ci, SEC_VIRTUAL_SIZE), addonField(ad, scr, ci, SEC_SIZE_OF_RAW_DATA));
+    if (n > ADDON_CMDLINE_MAX - 1) return -E2BIG;
+    const at = (scr.u32(ASTATE + 104) & (INITRD_MAX * 2 - 1)) + addonField(ad, scr, ci, SEC_POINTER_TO_RAW_DATA);
+    if (at > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+    // the cmdline resource is a bounce buffer here: it is written for good at the end
+    const o = carrier('cmdline', ini.sub(at, ADDONS_SPAN), n, OUT);
+    if (o < 0) return o;
+    const bounced = carrier('cmdline', scr.sub(ATMP, ADDON_CMDLINE_MAX), n, IN);
+    if (bounced < 0) return bounced;
+    scr.setU8(ATMP + (n & (ADDON_CMDLINE_MAX - 1)), 0);
+    // one space before each further piece, even an empty one; the line is trimmed at the end
+    const l0 = scr.u32(S_ADDLEN) & (SRC_MAX - 1);
+    const l = u32(l0 + (isZero(l0) ^ 1)) & (SRC_MAX - 1);
+    scr.setU8(ADDL + l0, 0x20);
+    const m = mangle(scr, ATMP, 0, ADDL + l, ADDON_CMDLINE_MAX);
+    if (l + m > SRC_MAX - 1) return -E2BIG;
+    scr.setU32(S_ADDLEN, l + m);
+    const empty = isZero(scr.u32(S_AEND));
+    const some = u32(isZero(m) ^ 1) & 1;
+    scr.setU32(S_ASTART, sel(u32(empty & some), l, scr.u32(S_ASTART)));
+    scr.setU32(S_AEND, sel(some, u32(l + m), scr.u32(S_AEND)));
+  }
+  const vs = scr.u32(ASTATE + 108);
+  if (vs !== 0) {
+    const n = scr.u32(ASTATE + 112) & (ADDONS_SPAN - 1);
+    const at = scr.u32(ASTATE + 116);
+    if (at > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+    const p = padPiece(zero, scr);
+    if (p < 0) return p;
+    const ap = carrier('initrd', ini.sub(at, ADDONS_SPAN), n, APPEND_DIR);
+    if (ap < 0) return ap;
+    const z = initrdZeros(zero, u32(vs - n));
+    if (z < 0) return z;
+    scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + vs);
+    scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+  }
+  return 0;
+}
+
+/** addonBody as a subprogram: the paths through one addon meet again at its return. */
+/**
+ * The k-th PE addon of the map (see addonBody), a subprogram: every path through one addon, taken or
+ * skipped, ends at its return, so the loop over the addons walks one path per addon.
+ */
+const addonOne = noinline((k: u32): i32 => {
+  const ini = kexec_initrd.lookup(0);
+  const scr = kexec_scratch.lookup(0);
+  const zero = kexec_zero.lookup(0);
+  if (ini === null || scr === null || zero === null) return -ENOMEM;
+  if (k >= scr.u32(S_NADDONS)) return 0;
+  const v = kexec_addons.lookup(scr.u32(ALIST + k * 4) & 15);
+  if (v === null) return 0;
+  // a file the kernel refuses (signature, missing) is left out, as the stub skips what shim refuses
+  const r = supplementInitrd('/.extra/addons', v, 256);
+  if (r <= 0) return 0;
+  return addonBody(ini, scr, zero, scr.u32(S_TOTAL), u32(r), k);
+});
+
+/**
+ * The PE addons (docs/ABI.md §10), the first ADDONS_MAX in map order: each is signature-checked and
+ * archived by bpf_helper_supplement_initrd after the initrd built so far, read back and parsed there,
+ * and the initrd is put back. 0 or -errno.
+ */
+function addonPass(scr: Bytes): i32 {
+  scr.setU32(S_ADDLEN, 0);
+  scr.setU32(S_ASTART, 0);
+  scr.setU32(S_AEND, 0);
+  let n: u32 = 0;
+  for (let j: u32 = 0; j < 16; j++) {
+    scr.setU32(ALIST + (n & 15) * 4, j);
+    n = (n + eq(scr.u32(SLOT_KIND + j * 4), K_ADDON)) & 31;
+  }
+  if (n > ADDONS_MAX) return -E2BIG;
+  scr.setU32(S_NADDONS, n);
+  scr.setU32(S_STASH, 0);
+  for (let k: u32 = 0; k < 8; k++) scr.setU32(UREC + k * 12 + 8, 0);
+  for (let k: u32 = 0; k < ADDONS_MAX; k++) {
+    const a = addonOne(k);
+    if (a < 0) return a;
+  }
+  return 0;
+}
+
+/**
+ * The addons' `.ucode` pieces go first, last addon first: the initrd built so far is read back, and
+ * written again after them. 0 or -errno.
+ */
+function addonUcodes(ini: Bytes, scr: Bytes, zero: Bytes): i32 {
+  let count: u32 = 0;
+  for (let k: u32 = 0; k < ADDONS_MAX; k++) count = u32(count + (isZero(scr.u32(UREC + k * 12 + 8)) ^ 1)) & 15;
+  if (count === 0) return 0;
+  const t = scr.u32(S_TOTAL);
+  if (t > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
+  const got = carrier('initrd', ini, t, IN);
+  if (got < 0) return got;
+  const e = carrier('initrd', zero, 0, OUT);
+  if (e < 0) return e;
+  // several pieces: each of them is padded
+  const several = lt(1, u32(scr.u32(S_PIECES) + count) & 0xffff);
+  let total: u32 = 0;
+  for (let j: u32 = 0; j < ADDONS_MAX; j++) {
+    const rec = UREC + (ADDONS_MAX - 1 - j) * 12;
+    const vs = scr.u32(rec + 8) & (ZERO_CHUNK - 1);
+    if (vs !== 0) {
+      const n = scr.u32(rec + 4) & (STASH_SPAN - 1);
+      const r = carrier('initrd', ini.sub(STASH + (scr.u32(rec) & (STASH_SPAN - 1)), STASH_SPAN), n, APPEND_DIR);
+      if (r < 0) return r;
+      const pad = sel(several, (4 - (vs & 3)) & 3, 0);
+      const z = initrdZeros(zero, u32(vs - n + pad));
+      if (z < 0) return z;
+      total = (total + vs + pad) & 0x7fffffff;
+    }
+  }
+  const back = carrier('initrd', ini, scr.u32(S_TOTAL) & (INITRD_MAX * 2 - 1), APPEND_DIR);
+  if (back < 0) return back;
+  scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + total);
+  scr.setU32(S_PIECES, scr.u32(S_PIECES) + count);
+  return 0;
+}
+
 /** Builds kernel, initrd and command line; 0 or -errno (the step that failed is in the detail tag). */
 function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i32 {
   res.setU32(RES_DETAIL, 0x00006570); // "pe"
@@ -602,7 +903,7 @@ function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i3
   if (len > IMAGE_MAX) return -EFBIG;
   const got = carrier('kernel', img, IMAGE_MAX, IN);
   if (got < 0) return got;
-  const h = readHeaders(img, scr, u32(got));
+  const h = readHeaders(img, scr, u32(got), STATE);
   if (h < 0) return h;
   res.setU32(RES_DETAIL, 0x646d63); // "cmd"
   const u = readUserCmdline(scr);
@@ -629,10 +930,7 @@ function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i3
     if (back < 0) return back;
     scr.setU8(SRC + n, 0);
   }
-  const clen = mangle(scr, scr.u32(S_REST) & 0xff);
-  scr.setU8(OUTB + clen, 0);
-  const co = carrier('cmdline', scr.sub(OUTB, 8192), clen === 0 ? 0 : clen + 1, OUT);
-  if (co < 0) return co;
+  scr.setU32(S_CLEN, mangle(scr, SRC, scr.u32(S_REST) & 0xff, OUTB, SRC_MAX));
 
   // the initrd: .ucode, the user's initrd, .initrd, sidecars, section archives
   res.setU32(RES_DETAIL, 0x74696e69); // "init"
@@ -666,11 +964,37 @@ function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i3
     const l = literalPiece(img, scr, zero, k);
     if (l < 0) return l;
   }
+  res.setU32(RES_DETAIL, 0x6e646461); // "addn"
+  copyUname(img, scr);
+  const ap = addonPass(scr);
+  if (ap < 0) return ap;
+  const up = addonUcodes(ini, scr, zero);
+  if (up < 0) return up;
   // several pieces: the last one is padded too
   const tail = (4 - (scr.u32(S_TOTAL) & 3)) & 3;
   if (scr.u32(S_PIECES) > 1 && tail !== 0) {
     const t = carrier('initrd', zero, tail, APPEND_DIR);
     if (t < 0) return t;
+  }
+
+  // the command line, then one space and the addon line (trimmed) when there is one
+  res.setU32(RES_DETAIL, 0x646d63); // "cmd"
+  const clen = scr.u32(S_CLEN) & (SRC_MAX - 1);
+  const as = scr.u32(S_ASTART) & (SRC_MAX - 1);
+  const an = u32(scr.u32(S_AEND) - as) & (SRC_MAX - 1);
+  const gap = u32((isZero(clen) | isZero(an)) ^ 1) & 1;
+  scr.setU8(OUTB + clen, 0x20);
+  const head = clen + gap;
+  if (head + an === 0) {
+    const co = carrier('cmdline', zero, 0, OUT);
+    if (co < 0) return co;
+  } else {
+    const c1 = carrier('cmdline', scr.sub(OUTB, 8192), head, OUT);
+    if (c1 < 0) return c1;
+    const c2 = carrier('cmdline', scr.sub(ADDL + as, SRC_MAX), an, APPEND_DIR);
+    if (c2 < 0) return c2;
+    const c3 = carrier('cmdline', zero, 1, APPEND_DIR);
+    if (c3 < 0) return c3;
   }
 
   // the kernel: .linux, VirtualSize bytes

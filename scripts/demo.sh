@@ -58,11 +58,11 @@ ukibpf build-addon --stub "$stub" --cmdline "systemd.log_level=debug demo.addon=
   --sign-key "$out/key.pem" --sign-cert "$out/cert.pem" -o "$out/debug.addon.efi"
 cp "$out/in/demo.cred" "$out/demo.cred"
 
-step "kexec-bpf -s -l uki.efi --addon debug.addon.efi --addon demo.cred --keyring cert.pem --sig-enforce -d --dump dump/"
+step "kexec-bpf -s -l uki.efi --addon debug.addon.efi --addon demo.cred --keyring cert.pem --sig-enforce --timeout 60 -d --dump dump/"
 # -d prints the verifier's whole log (indented); shown here abridged, kept whole in kexec-bpf.log
 status=0
 kexec_bpf -s -l "$out/uki.efi" --addon "$out/debug.addon.efi" --addon "$out/demo.cred" \
-  --keyring "$out/cert.pem" --sig-enforce -d --dump "$out/dump" 2>"$out/kexec-bpf.log" || status=$?
+  --keyring "$out/cert.pem" --sig-enforce --timeout 60 -d --dump "$out/dump" 2>"$out/kexec-bpf.log" || status=$?
 awk -v whole="$out/kexec-bpf.log" '
   /^  / { n++; if (n <= 4 || /^  processed /) print; else if (n == 5) print "  …"; next }
   { if (n > 5) printf "  (%d lines of verifier log in all: %s)\n", n, whole; n = 0; print }
