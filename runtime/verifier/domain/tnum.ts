@@ -123,6 +123,12 @@ export const tnumIn = (a: Tnum, b: Tnum): boolean => {
   return a.value === (b.value & ~a.mask);
 };
 
+/** Bits needed for a u64 (fls64): 0 for 0. Runs on every bounds sync, so no bigint-to-string. */
+const bitLength = (x: bigint): number => {
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & U32));
+};
+
 /**
  * tnum_step: the least member of `t` above `z` (for t.value <= z < tmax); t.value below that range and
  * tmax at or above it. Members are t.value + s for the submasks s of t.mask (value and mask share no
@@ -134,8 +140,7 @@ export const tnumStep = (t: Tnum, z: bigint): bigint => {
   if (z >= tmax) return tmax;
   if (z < t.value) return t.value;
   const d = z - t.value;
-  const outside = d & ~t.mask & U64;
-  const below = outside === 0n ? 0n : (1n << BigInt(outside.toString(2).length)) - 1n;
+  const below = (1n << BigInt(bitLength(d & ~t.mask & U64))) - 1n;
   return t.value | ((((d | below | (~t.mask & U64)) & U64) + 1n) & t.mask);
 };
 

@@ -197,20 +197,25 @@ describe('the .bpf stage', () => {
     expect(r.kernel.heldFds()).toEqual([]);
   });
 
-  it("ends the load with the parser's result status, and leaves the record to user space", async () => {
+  /** Loads a signed bzImage PE whose `.bpf` is `object`, through the in-thread loader. */
+  const loadParser = async (object: Uint8Array) => {
     const r = await setup();
-    const image = sign(parserPe(bz, () => reportingObject(-E.EBADMSG)));
     const l = inThreadLoader(r.kernel, r.a, r.b);
     const errno = await r.kernel.kexecFileLoad({
-      kernelFd: r.open(image),
+      kernelFd: r.open(sign(parserPe(bz, () => object))),
       initrdFd: -1,
       flags: KEXEC_FILE.NO_INITRAMFS,
     });
     l.stop();
     const [loaded] = await l.done;
+    if (loaded === undefined || typeof loaded === 'string') throw new Error(`loader: ${loaded}`);
+    return { r, errno, loaded };
+  };
+
+  it("ends the load with the parser's result status, and leaves the record to user space", async () => {
+    const { r, errno, loaded } = await loadParser(reportingObject(-E.EBADMSG));
     expect(errno).toBe(-E.EBADMSG);
     expect(r.kernel.dmesg().join('\n')).toContain('kexec_file: depth 0: parser result test status -74');
-    if (loaded === undefined || typeof loaded === 'string') throw new Error(`loader: ${loaded}`);
     const fd = loaded.mapFds.get(RESULT_RINGBUF) ?? -1;
     const consumed = r.kernel.bpf({ cmd: 'RINGBUF_CONSUME', fd });
     expect(consumed.ret).toBe(1);
@@ -222,19 +227,9 @@ describe('the .bpf stage', () => {
   });
 
   it('refuses the resources of a parser that submitted no result record (it ended early) with -EBADMSG', async () => {
-    const r = await setup();
-    const image = sign(parserPe(bz, () => reportingObject(0, 'discard')));
-    const l = inThreadLoader(r.kernel, r.a, r.b);
-    const errno = await r.kernel.kexecFileLoad({
-      kernelFd: r.open(image),
-      initrdFd: -1,
-      flags: KEXEC_FILE.NO_INITRAMFS,
-    });
-    l.stop();
-    const [loaded] = await l.done;
+    const { r, errno, loaded } = await loadParser(reportingObject(0, 'discard'));
     expect(errno).toBe(-E.EBADMSG);
     expect(r.kernel.dmesg().join('\n')).toContain('depth 0: the parser submitted no kexec_result record');
-    if (loaded === undefined || typeof loaded === 'string') throw new Error(`loader: ${loaded}`);
     closeLoaded(r.kernel, [loaded]);
   });
 

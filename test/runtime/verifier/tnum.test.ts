@@ -74,6 +74,10 @@ describe('tnum algebra (kernel values)', () => {
       }),
       { numRuns: 300 },
     );
+    // bits above 32: the non-mask bit of d and the next member both sit in the high word
+    expect(tnumStep({ value: 0n, mask: 0xf000000000000000n }, 0x1000000000000001n)).toBe(0x2000000000000000n);
+    expect(tnumStep({ value: 1n, mask: 0xffff000000000000n }, 0x0001000000000005n)).toBe(0x0002000000000001n);
+    expect(tnumStep({ value: 0x100000000n, mask: 0xff00000000000000n }, 0x0100000200000000n)).toBe(0x0200000100000000n);
   });
 
   it('tnum_in', () => {
