@@ -140,7 +140,7 @@ describe('kernel verifier log differential (bpftool -d prog loadall)', () => {
         if (logs.size === 0) {
           tally.rejected.push(`${basename(source)}/${cpu}`);
           ctx.skip(
-            'the kernel refused to load it (EPERM for this fentry program; libbpf blames RLIMIT_MEMLOCK, which this sandbox does not let even root raise)',
+            'the kernel refused to load it: EPERM before verification (empty verifier log); on this sandbox the kernel refuses fentry loads intermittently, for every -mcpu (libbpf suggests ulimit -l, which root cannot raise here)',
           );
         }
         for (const sec of codeSections(obj)) {
