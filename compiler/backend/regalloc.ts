@@ -105,7 +105,16 @@ export const allocate = (f: IrFunction, order: readonly number[]): Allocation =>
   const active: Interval[] = [];
   const busy = new Set<number>();
   let slots = 0;
-  const freeSlots: number[] = [];
+  // A freed slot remembers where its last interval ended: a spilled victim occupies its slot over
+  // its whole interval, which began before the current position, so it may only take a slot whose
+  // previous holder was dead by then.
+  const freeSlots: { slot: number; end: number }[] = [];
+  const takeSlot = (from: number): number => {
+    const i = freeSlots.findLastIndex((f) => f.end < from);
+    if (i < 0) return slots++;
+    const [f] = freeSlots.splice(i, 1);
+    return (f as { slot: number }).slot;
+  };
   const sorted = [...iv.values()].sort((a, b) => a.start - b.start || a.vreg - b.vreg);
   for (const cur of sorted) {
     for (let i = active.length - 1; i >= 0; i--) {
@@ -113,7 +122,7 @@ export const allocate = (f: IrFunction, order: readonly number[]): Allocation =>
       if (a.end < cur.start) {
         const loc = where.get(a.vreg);
         if (loc !== undefined && 'reg' in loc) busy.delete(loc.reg);
-        else if (loc !== undefined) freeSlots.push(loc.slot);
+        else if (loc !== undefined) freeSlots.push({ slot: loc.slot, end: a.end });
         active.splice(i, 1);
       }
     }
@@ -132,11 +141,10 @@ export const allocate = (f: IrFunction, order: readonly number[]): Allocation =>
         const l = where.get(a.vreg);
         if (l !== undefined && 'reg' in l && pool.includes(l.reg) && a.end > (victim ?? cur).end) victim = a;
       }
-      const slot = freeSlots.pop() ?? slots++;
-      if (victim === undefined) where.set(cur.vreg, { slot });
+      if (victim === undefined) where.set(cur.vreg, { slot: takeSlot(cur.start) });
       else {
         where.set(cur.vreg, where.get(victim.vreg) as Location);
-        where.set(victim.vreg, { slot });
+        where.set(victim.vreg, { slot: takeSlot(victim.start) });
       }
       active.push(cur);
       continue;
