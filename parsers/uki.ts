@@ -696,13 +696,11 @@ function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32):
   const nameSize = hexAt(ini, a + 244 + 6 + 11 * 8) & 511;
   const data = (244 + NEWC_HEADER + nameSize + 3) & 0xffc;
   if (fileSize > r || data + fileSize > r) return -EINVAL;
-  // held in the scratch map across the sub-view (a spilled value and the view once shared a stack slot)
-  scr.setU32(ASTATE + 100, fileSize);
   const base = a + data;
   if (base > INITRD_MAX + ADDONS_SPAN) return -EFBIG;
   scr.setU32(ASTATE + 104, base);
   const ad = ini.sub(base, ADDONS_SPAN);
-  if (readHeaders(ad, scr, scr.u32(ASTATE + 100) & (ADDONS_SPAN - 1), ASTATE) < 0) return 0; // not a PE: skipped
+  if (readHeaders(ad, scr, fileSize & (ADDONS_SPAN - 1), ASTATE) < 0) return 0; // not a PE: skipped
   if (scr.u32(ASTATE + 96) !== scr.u32(STATE + 96)) return 0; // not native
   const nsec = scr.u32(ASTATE + 4) & 0xffff;
   if (nsec === 0) return 0;
