@@ -55,8 +55,14 @@ export interface CompileOutput {
 const NULL_CODES = new Set([2531, 2532, 18047, 18048, 18049]);
 
 /** Optimisation, register allocation and instructions of one function. */
-const backend = (fn: IrFunction, name: string, section: string): CompiledProgram => {
+const backend = (
+  fn: IrFunction,
+  name: string,
+  section: string,
+  laidOut: (order: readonly number[]) => void = () => {},
+): CompiledProgram => {
   const order = optimize(fn);
+  laidOut(order);
   const alloc = allocate(fn, order);
   const out = emitFunction(fn, order, alloc);
   return {
@@ -94,6 +100,7 @@ export const compileSource = (file: string, text: string): CompileOutput => {
     functions: new Map(),
     subprograms: new Map(),
     called: new Set(),
+    callbacks: new Set(),
     rodata: { bytes: [], strings: new Map() },
   };
   const moduleCx = new Cx(newFunction('<module>'), checker, source, diags, mod, DSL_DIR, 0);
@@ -142,8 +149,13 @@ export const compileSource = (file: string, text: string): CompileOutput => {
       const cx = new Cx(fn, checker, source, diags, mod, DSL_DIR, faultSentinel(sig));
       lowerSubprogramBody(cx, sub.fn, sub.name, sig);
       if (diags.count > 0) continue;
+      const faults = cx.faultBlockIds();
+      const mayFault = (order: readonly number[]): void => {
+        if (mod.callbacks.has(sym) && order.some((id) => faults.has(id)))
+          diags.error('CALLBACK_FAULT', sub.fn.getStart(source), sub.fn.getEnd(), sub.name);
+      };
       subprograms.push({
-        ...backend(fn, sub.name, '.text'),
+        ...backend(fn, sub.name, '.text', mayFault),
         params: sub.fn.parameters.map((p) => p.name.getText(source)),
       });
     }
@@ -154,7 +166,8 @@ export const compileSource = (file: string, text: string): CompileOutput => {
   const depth = (p: CompiledProgram, chain: readonly string[]): number => {
     let deepest = 0;
     for (const r of p.relocs) {
-      if (!r.call) continue;
+      // a callback runs on a frame above its caller's, as a call does (the kernel counts both)
+      if (!r.call && !r.funcAddr) continue;
       const callee = byName.get(r.symbol);
       if (callee === undefined) continue;
       if (chain.includes(r.symbol)) {

@@ -45,6 +45,10 @@ export const MESSAGES = {
     code: 1017,
     text: "{0}: the offset may be {1} and the length up to {2}, which reaches past the view's {3} bytes for the verifier (it checks the largest offset plus the largest length); narrow them first: `{4}`",
   },
+  CALLBACK_FAULT: {
+    code: 1019,
+    text: 'the bpfLoop callback `{0}` has a view access the compiler cannot prove in bounds, and a fault cannot leave a callback (bpf_loop takes only 0 or 1 from it): mask or check the offset first',
+  },
 } as const;
 
 export type DiagnosticName = keyof typeof MESSAGES;

@@ -26,7 +26,12 @@ const lineSpecs = (out: CompileOutput, p: CompiledProgram): LineSpec[] => {
 const functionSpec = (out: CompileOutput, p: CompiledProgram) => ({
   name: p.name,
   insns: p.insns,
-  relocations: p.relocs.map((r) => ({ insn: r.insn, symbol: r.symbol, ...(r.section ? { section: true } : {}) })),
+  relocations: p.relocs.map((r) => ({
+    insn: r.insn,
+    symbol: r.symbol,
+    ...(r.section ? { section: true } : {}),
+    ...(r.funcAddr ? { function: true } : {}),
+  })),
   lines: lineSpecs(out, p),
   returns: 'int' as const,
 });
@@ -120,12 +125,12 @@ export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
   const fns: CompiledProgram[] = [p];
   for (let k = 0; k < fns.length; k++)
     for (const r of (fns[k] as CompiledProgram).relocs) {
-      const callee = r.call ? out.subprograms.find((x) => x.name === r.symbol) : undefined;
+      const callee = r.call || r.funcAddr ? out.subprograms.find((x) => x.name === r.symbol) : undefined;
       if (callee !== undefined && !fns.includes(callee)) fns.push(callee);
     }
   const insns: Insn[] = [];
   const firstInsn = new Map<string, number>();
-  const calls: { at: number; symbol: string }[] = [];
+  const calls: { at: number; symbol: string; addr: boolean }[] = [];
   for (const fn of fns) {
     const base = insns.length;
     firstInsn.set(fn.name, base);
@@ -133,7 +138,7 @@ export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
     for (const r of fn.relocs) {
       const at = base + r.insn;
       const i = insns[at] as Insn;
-      if (r.call) calls.push({ at, symbol: r.symbol });
+      if (r.call || r.funcAddr) calls.push({ at, symbol: r.symbol, addr: r.funcAddr === true });
       else if (r.section) {
         const idx = maps.findIndex((m) => m.name === '.rodata');
         insns[at] = { ...lddw(i.dst, 0n, LdImmSrc.MAP_IDX_VALUE), imm: idx, imm2: i.imm };
@@ -146,7 +151,9 @@ export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
   const { pcs } = slotIndex(insns);
   for (const c of calls) {
     const target = pcs[firstInsn.get(c.symbol) as number] as number;
-    insns[c.at] = { ...(insns[c.at] as Insn), imm: target - (pcs[c.at] as number) - 1 };
+    const i = insns[c.at] as Insn;
+    const imm = target - (pcs[c.at] as number) - 1;
+    insns[c.at] = c.addr ? { ...lddw(i.dst, 0n, LdImmSrc.FUNC), imm } : { ...i, imm };
   }
   return insns;
 };

@@ -251,3 +251,6 @@ export const LINUX_HELPER_PROTOS: readonly HelperProto[] = [
     origin: 'linux',
   }),
 ];
+
+/** BPF_MAX_LOOPS: bpf_loop refuses more iterations than this (-E2BIG), kernel/bpf/bpf_iter.c. */
+export const BPF_MAX_LOOPS = 1 << 23;

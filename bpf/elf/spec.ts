@@ -18,6 +18,11 @@ export interface RelocSpec {
   readonly symbol: string;
   /** Relocate against the section symbol of section `symbol` (the addend is in the instruction). */
   readonly section?: boolean;
+  /**
+   * An lddw of the function `symbol`'s address (a callback): relocated, as clang does, against the
+   * section symbol of the function's section with the function's byte offset in the instruction.
+   */
+  readonly function?: boolean;
   /** R_BPF_*; default R_BPF_64_64 on lddw, R_BPF_64_32 on call. */
   readonly type?: number;
 }

@@ -24,7 +24,7 @@ import { ElfWriteError } from './errors.ts';
 import { ElfBuilder, type SymbolHandle } from './layout.ts';
 import { decodeMapDef, encodeMapDef, MapDefError, type MapDefSpec } from './maps.ts';
 import { dataKindOf, LICENSE_SECTION, MAPS_SECTION, TEXT_SECTION, VERSION_SECTION } from './object.ts';
-import type { BpfObjectSpec, DataSpec, FunctionSpec, LineSpec, MapSpec } from './spec.ts';
+import type { BpfObjectSpec, DataSpec, FunctionSpec, LineSpec, MapSpec, RelocSpec } from './spec.ts';
 
 export interface WriteOptions {
   readonly order?: ByteOrder;
@@ -214,11 +214,26 @@ export const writeObject = (spec: BpfObjectSpec, options: WriteOptions = {}): Ui
 
   // Code sections.
   const placed = place(spec);
+  const byName = new Map([...placed.values()].flat().map((f) => [f.spec.name, f]));
+  /** The function a `function` relocation takes the address of. */
+  const addressed = (f: Placed, r: RelocSpec): Placed => {
+    const g = byName.get(r.symbol);
+    if (g === undefined || g.program)
+      throw new ElfWriteError(`${f.spec.name} insn ${r.insn}`, `no subprogram '${r.symbol}' to take the address of`);
+    return g;
+  };
   const sectionIds = new Map<string, number>();
   const symbols = new Map<string, SymbolHandle>();
   for (const [section, fns] of placed) {
     const code = new Uint8Array(fns.reduce((n, f) => n + f.bytes, 0));
-    for (const f of fns) code.set(encode(f.spec.insns, order), f.offset);
+    for (const f of fns) {
+      const insns = [...f.spec.insns];
+      for (const r of f.spec.relocations ?? []) {
+        const i = insns[r.insn];
+        if (r.function && i !== undefined) insns[r.insn] = { ...i, imm: addressed(f, r).offset, imm2: 0 };
+      }
+      code.set(encode(insns, order), f.offset);
+    }
     const id = elf.addSection({
       name: section,
       type: SHT.PROGBITS,
@@ -345,7 +360,10 @@ export const writeObject = (spec: BpfObjectSpec, options: WriteOptions = {}): Ui
         if (type === undefined)
           throw new ElfWriteError(where, `a ${kind} instruction needs an explicit relocation type`);
         let target: SymbolHandle | undefined;
-        if (r.section) {
+        if (r.function) {
+          if (kind !== 'lddw') throw new ElfWriteError(where, `a function address needs an lddw, not a ${kind}`);
+          target = elf.sectionSymbol(sectionIds.get(addressed(f, r).section)!);
+        } else if (r.section) {
           const id = sectionIds.get(r.symbol);
           if (id === undefined) throw new ElfWriteError(where, `no section '${r.symbol}' to relocate against`);
           target = elf.sectionSymbol(id);

@@ -12,6 +12,8 @@ export interface Reloc {
   readonly section?: boolean;
   /** A bpf-to-bpf call of the subprogram `symbol` (its imm is the distance once linked). */
   readonly call?: boolean;
+  /** The address of the subprogram `symbol` (lddw BPF_PSEUDO_FUNC once linked): a callback. */
+  readonly funcAddr?: boolean;
 }
 
 export interface Emitted {
@@ -176,6 +178,14 @@ export const emitFunction = (f: IrFunction, order: readonly number[], alloc: All
         const t = target(i.dst, S0);
         const at = put(lddw(t.reg, i.op === 'rodata' ? BigInt(i.offset) : 0n));
         relocs.push(i.op === 'map' ? { insn: at, symbol: i.map } : { insn: at, symbol: '.rodata', section: true });
+        t.done();
+        return;
+      }
+      case 'funcaddr': {
+        // imm 0 until linked; in the object, the function's offset in .text (relocated as clang does)
+        const t = target(i.dst, S0);
+        const at = put(lddw(t.reg, 0n));
+        relocs.push({ insn: at, symbol: i.fn, funcAddr: true });
         t.done();
         return;
       }

@@ -3,6 +3,8 @@
  * the `HelperHost` the test or kernel model installed with `setHelperHost`. A helper the host does not
  * implement throws `MissingHelperError` naming it: native mode never invents a result.
  */
+import { E } from '../../bpf/abi/errno.ts';
+import { BPF_MAX_LOOPS } from '../../bpf/abi/linux-helpers.ts';
 import { CARRIER_DIR } from '../../bpf/abi/resources.ts';
 import { BoundsFault, type Bytes } from './bytes.ts';
 import type { i32, u32, u64 } from './ints.ts';
@@ -84,3 +86,15 @@ export const ktimeGetNs = (): u64 => need('ktimeGetNs', 'bpf_ktime_get_ns')();
 
 /** bpf_get_prandom_u32 (id 7). */
 export const getPrandomU32 = (): u32 => need('getPrandomU32', 'bpf_get_prandom_u32')();
+
+/**
+ * bpf_loop (id 181): calls `callback(i)` for i = 0, 1, … n - 1 until it returns true, and returns the
+ * number of calls made (-E2BIG beyond 2^23). The callback is a `noinline` function of at most one
+ * integer parameter returning a boolean; the verifier checks its body once for all iterations, where
+ * a `for` loop is checked once per iteration. It reaches the program's state through maps.
+ */
+export const bpfLoop = (n: u32, callback: (i: u32) => boolean): i32 => {
+  if (n > BPF_MAX_LOOPS) return -E.E2BIG;
+  for (let i = 0; i < n; i++) if (callback(i)) return i + 1;
+  return n;
+};

@@ -5,6 +5,7 @@
 export { BoundsFault, Bytes, stackBytes } from './bytes.ts';
 export {
   APPEND,
+  bpfLoop,
   type CarrierDir,
   carrier,
   decompress,

@@ -48,6 +48,8 @@ export interface ModuleInfo {
   /** `noinline(...)` functions: compiled once and called (bpf-to-bpf); the names of those called. */
   readonly subprograms: Map<ts.Symbol, { readonly name: string; readonly fn: FunctionNode }>;
   readonly called: Set<ts.Symbol>;
+  /** The `noinline` functions passed to bpfLoop (their bodies must not fault). */
+  readonly callbacks: Set<ts.Symbol>;
   /** .rodata contents, built as strings are used. */
   readonly rodata: { bytes: number[]; strings: Map<string, number> };
 }
@@ -145,6 +147,11 @@ export class Cx {
 
   newRef(name: string, node: ts.Node, reg: VReg): Ref {
     return { id: this.#refs++, name, start: node.getStart(this.source), end: node.getEnd(), reg };
+  }
+
+  /** The fault blocks made so far (a callback must reach none once optimised). */
+  faultBlockIds(): ReadonlySet<number> {
+    return new Set([...this.#faults.values()].map((b) => b.id));
   }
 
   /** The block that ends the program with the fault value, releasing the records alive here. */

@@ -21,7 +21,7 @@ import type { Cx } from './context.ts';
 import { addConst, expectInt, loadScalar, lowerExpr } from './expr.ts';
 import { checkedViewSize, placeAccess, viewAccess } from './memory.ts';
 import { inlineCall } from './stmt.ts';
-import { lowerSubCall } from './subprogram.ts';
+import { lowerLoopCall, lowerSubCall } from './subprogram.ts';
 import { ERROR, type IntValue, type Value, VOID } from './values.ts';
 
 const HELPER = {
@@ -243,6 +243,8 @@ const lowerDslCall = (cx: Cx, name: string, node: ts.CallExpression, loc: Loc): 
         ),
       );
     }
+    case 'bpfLoop':
+      return lowerLoopCall(cx, node, loc);
     case 'ktimeGetNs': {
       const r = call(cx, HELPER.ktime_get_ns, 'bpf_ktime_get_ns', [], loc, true) as number;
       return { kind: 'int', reg: r, range: U64, big: true };

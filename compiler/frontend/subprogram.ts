@@ -7,8 +7,9 @@
  * the native `BoundsFault` unwinds to the program.
  */
 import ts from 'typescript';
+import { BPF_FUNC } from '../../bpf/abi/helper-ids.ts';
 import type { Loc, Operand } from '../ir/ir.ts';
-import { type IntType, rangeOf } from '../ir/range.ts';
+import { INT_TYPES, type IntType, rangeOf } from '../ir/range.ts';
 import type { Cx } from './context.ts';
 import { expectInt, lowerExpr } from './expr.ts';
 import { assignedIn } from './narrow.ts';
@@ -81,6 +82,36 @@ export const lowerSubCall = (
   if (sig.returns === 'void') return { kind: 'void' };
   if (sig.returns === 'bool') return { kind: 'bool', reg: dst };
   return { kind: 'int', reg: dst, range: rangeOf(sig.returns), big: false };
+};
+
+/**
+ * `bpfLoop(n, cb)`: bpf_loop (181) with the address of the `noinline` function `cb` (lddw
+ * BPF_PSEUDO_FUNC), no context and no flags. The callback takes the index (R1) or nothing and
+ * returns a boolean (the verifier holds a callback's R0 to 0..1); its body must not fault.
+ */
+export const lowerLoopCall = (cx: Cx, node: ts.CallExpression, loc: Loc): Value => {
+  const [count, cb] = node.arguments;
+  if (count === undefined || cb === undefined || node.arguments.length !== 2)
+    return cx.error('UNSUPPORTED', node, 'bpfLoop with other than (n, callback) arguments');
+  const sym = ts.isIdentifier(cb) ? cx.symbolOf(cb) : undefined;
+  const sub = sym === undefined ? undefined : cx.module.subprograms.get(sym);
+  if (sym === undefined || sub === undefined)
+    return cx.error('UNSUPPORTED', cb, 'a bpfLoop callback that is not a module-level `noinline` function');
+  const sig = signatureOf(cx, sub.fn, sub.name, true);
+  if (sig === undefined) return ERROR;
+  if (sig.params.length > 1 || sig.returns !== 'bool')
+    return cx.error('UNSUPPORTED', cb, `the callback ${sub.name} (bpfLoop takes a \`(i: u32): boolean\` function)`);
+  const v = lowerExpr(cx, count);
+  const n = v.kind === 'error' ? undefined : expectInt(cx, v, count);
+  if (n === undefined || !cx.checkFits(n, INT_TYPES.u32, count)) return ERROR;
+  const fn = cx.reg();
+  cx.emit({ op: 'funcaddr', dst: fn, fn: sub.name, loc });
+  const dst = cx.reg();
+  const args: Operand[] = [cx.operand(n, loc), { reg: fn }, { imm: 0 }, { imm: 0 }];
+  cx.emit({ op: 'call', helper: BPF_FUNC.loop, name: 'bpf_loop', args, dst, loc });
+  cx.module.called.add(sym);
+  cx.module.callbacks.add(sym);
+  return { kind: 'int', reg: dst, range: rangeOf(INT_TYPES.i32), big: false };
 };
 
 /** The body of a `noinline` function in `cx` (a Cx whose fault value is its sentinel). */

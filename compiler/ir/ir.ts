@@ -42,6 +42,8 @@ export type IrInsn = (
   /** Address of a map (lddw with a relocation) or of `.rodata` + offset. */
   | { readonly op: 'map'; readonly dst: VReg; readonly map: string }
   | { readonly op: 'rodata'; readonly dst: VReg; readonly offset: number }
+  /** Address of the subprogram `fn` (lddw BPF_PSEUDO_FUNC): a bpf_loop callback. */
+  | { readonly op: 'funcaddr'; readonly dst: VReg; readonly fn: string }
   /** Helper call (or, with `fn`, a bpf-to-bpf call); args go to R1..R5, the result (if any) comes from R0. */
   | {
       readonly op: 'call';

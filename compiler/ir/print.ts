@@ -23,6 +23,8 @@ const insnText = (i: IrInsn): string => {
       return `v${i.dst} = map ${i.map}`;
     case 'rodata':
       return `v${i.dst} = .rodata + ${i.offset}`;
+    case 'funcaddr':
+      return `v${i.dst} = &${i.fn}`;
     case 'call':
       return `${i.dst === undefined ? '' : `v${i.dst} = `}call ${i.name}(${i.args.map(op).join(', ')})`;
     case 'ctx':

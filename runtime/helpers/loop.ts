@@ -3,12 +3,9 @@
  * `callback_fn(i, callback_ctx)` for i = 0.. until it returns non-zero, and returns the number of calls
  * made. The verifier proved the callback returns 0 or 1.
  */
-import { E } from '../../bpf/abi/index.ts';
+import { BPF_MAX_LOOPS, E } from '../../bpf/abi/index.ts';
 import type { HelperFn } from '../vm/index.ts';
 import { argU32, ret } from './args.ts';
-
-/** BPF_MAX_LOOPS: the kernel's cap on nr_loops (8M). */
-export const BPF_MAX_LOOPS = 1 << 23;
 
 export const loopHelper: HelperFn = (env) => {
   const nr = argU32(env, 1);

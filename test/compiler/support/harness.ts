@@ -1,10 +1,12 @@
 /**
  * Runs a compiled DSL program in runtime/vm with array maps modelled as VM regions (helper 1,
- * bpf_map_lookup_elem), and natively through the DSL library, on the same input.
+ * bpf_map_lookup_elem; and bpf_loop), and natively through the DSL library, on the same input.
  */
 import { readFileSync } from 'node:fs';
 import { BPF_MAP_TYPE } from '../../../bpf/abi/map-types.ts';
 import { type CompileOutput, compileSource, linkedInsns, linkedMaps } from '../../../compiler/index.ts';
+import { BPF_FUNC } from '../../../bpf/abi/index.ts';
+import { loopHelper } from '../../../runtime/helpers/index.ts';
 import { HelperTable, Memory, type Region, Vm } from '../../../runtime/vm/index.ts';
 
 const MAP_HANDLE_BASE = 0x1000n;
@@ -24,11 +26,13 @@ export const loadCompiled = (out: CompileOutput, name?: string) => {
         )
       : [],
   );
-  const helpers = new HelperTable().set(1, (env) => {
-    const handle = Number(env.arg(1) - MAP_HANDLE_BASE);
-    const key = new DataView(env.memory.slice(env.arg(2), 4).slice().buffer).getUint32(0, true);
-    env.setReturn(values[handle]?.[key]?.address ?? 0n);
-  });
+  const helpers = new HelperTable()
+    .set(1, (env) => {
+      const handle = Number(env.arg(1) - MAP_HANDLE_BASE);
+      const key = new DataView(env.memory.slice(env.arg(2), 4).slice().buffer).getUint32(0, true);
+      env.setReturn(values[handle]?.[key]?.address ?? 0n);
+    })
+    .set(BPF_FUNC.loop, loopHelper);
   const vm = new Vm(linkedInsns(out, prog), {
     helpers,
     memory,

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assembleUbpf } from '../../../bpf/asm/ubpf/index.ts';
-import { BPF_MAX_LOOPS, kexecHelpers } from '../../../runtime/helpers/index.ts';
+import { BPF_MAX_LOOPS } from '../../../bpf/abi/index.ts';
+import { kexecHelpers } from '../../../runtime/helpers/index.ts';
 import { Vm } from '../../../runtime/vm/index.ts';
 import { signed, vmFailure } from './support.ts';
 
