@@ -116,18 +116,31 @@ export const linkedMaps = (out: CompileOutput): LinkedMap[] => [
     : []),
 ];
 
-/**
- * Instructions with relocations resolved to map indexes into `linkedMaps(out)`, followed by the
- * subprograms the program calls (transitively), each call's imm set to its callee's distance.
- */
-export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
-  const maps = linkedMaps(out);
+/** The program, then the subprograms it calls or takes the address of (transitively), in link order. */
+const linkedFunctions = (out: CompileOutput, p: CompiledProgram): CompiledProgram[] => {
   const fns: CompiledProgram[] = [p];
   for (let k = 0; k < fns.length; k++)
     for (const r of (fns[k] as CompiledProgram).relocs) {
       const callee = r.call || r.funcAddr ? out.subprograms.find((x) => x.name === r.symbol) : undefined;
       if (callee !== undefined && !fns.includes(callee)) fns.push(callee);
     }
+  return fns;
+};
+
+/**
+ * The BTF linkage of each function of `linkedInsns(out, p)` (what func_info gives the verifier): the
+ * program global, its subprograms static.
+ */
+export const linkedFuncLinkage = (out: CompileOutput, p: CompiledProgram): ('static' | 'global')[] =>
+  linkedFunctions(out, p).map((_, i) => (i === 0 ? 'global' : 'static'));
+
+/**
+ * Instructions with relocations resolved to map indexes into `linkedMaps(out)`, followed by the
+ * subprograms the program calls (transitively), each call's imm set to its callee's distance.
+ */
+export const linkedInsns = (out: CompileOutput, p: CompiledProgram): Insn[] => {
+  const maps = linkedMaps(out);
+  const fns = linkedFunctions(out, p);
   const insns: Insn[] = [];
   const firstInsn = new Map<string, number>();
   const calls: { at: number; symbol: string; addr: boolean }[] = [];

@@ -25,6 +25,7 @@
  */
 import {
   arrayMap,
+  bpfLoop,
   type Bytes,
   type Context,
   carrier,
@@ -52,7 +53,7 @@ export const PREFIX_MAX = 32;
 /** Longest user command line looked at for the `@N` prefix and control characters. */
 export const USER_CMDLINE_MAX = 2048;
 /** PE addons handled (the first in map order); more is -E2BIG. */
-export const ADDONS_MAX = 5;
+export const ADDONS_MAX = 8;
 /** An addon is read back with the initrd: the initrd built so far plus its archive within INITRD_MAX + ADDONS_SPAN. */
 export const ADDONS_SPAN: u32 = 1 << 24;
 /** Addon `.ucode` bytes are kept in kexec_initrd from STASH on, STASH_SPAN bytes together. */
@@ -61,7 +62,7 @@ export const STASH_SPAN: u32 = 1 << 23;
 /** Sections of one addon walked. */
 export const ADDON_SECTIONS_MAX = 16;
 /** Longest addon `.cmdline` (raw bytes). */
-export const ADDON_CMDLINE_MAX = 128;
+export const ADDON_CMDLINE_MAX = SRC_MAX;
 /** Bytes of `.uname` compared. */
 export const UNAME_MAX = 64;
 /** Zero fill (VirtualSize past SizeOfRawData) is appended in chunks of this many bytes, at most ZERO_STEPS. */
@@ -164,6 +165,20 @@ const S_IGNORED = STATE + 20; // the user's line is ignored (a control character
 const S_USERTEXT = STATE + 24; // the user's line has text after the prefix
 const S_TOTAL = STATE + 28; // initrd length so far
 const S_PIECES = STATE + 32; // initrd pieces so far
+const S_SRCLEN = STATE + 120; // length of the `.cmdline` copied to SRC
+/** mangle's arguments and state while bpfLoop runs mangleStep (a callback sees the program through maps). */
+const M_ATMP = STATE + 128;
+const M_START = STATE + 132;
+const M_ADDL = STATE + 136;
+const M_AT = STATE + 140;
+const M_END = STATE + 144;
+const M_CONV = STATE + 148;
+const M_O = STATE + 152;
+const M_LAST = STATE + 156;
+const M_ENDED = STATE + 160;
+const M_NEED = STATE + 164;
+const M_C = STATE + 168;
+const M_BAD = STATE + 172;
 
 const ASTATE = 18432; // the addon's header words (readHeaders at ASTATE)
 const ABASE = 18560; // first section of each addon name (index + 1), u32[8]
@@ -407,26 +422,75 @@ function readUserCmdline(scr: Bytes): i32 {
 }
 
 /**
- * The command line (stub.c settle_command_line, text.ts mangleCmdline) from SRC[start..]: up to the first
- * NUL, leading and trailing whitespace (bytes ≤ 0x20 and 0x7F) dropped, every other such byte turned into
- * a space, runs kept. Bytes from 0x80 pass unchanged (the line is UTF-8 in and out). Reads scratch `src`,
- * at most `max` bytes, writes scratch `dst` and returns the length.
+ * The command line (stub.c settle_command_line; text.ts utf8ToUcs2, mangleCmdline, ucs2ToUtf8), one
+ * byte per bpfLoop call of mangleStep: the verifier checks that body once, not once per byte. Reads
+ * `max` bytes of scratch from SRC (`atmp` 0) or ATMP (1) plus `start`; writes OUTB (`addl` 0) or ADDL
+ * (1) plus `at`, and returns the length. With `conv` the bytes are a section's `.cmdline`, `end`
+ * bytes long: decoded as the stub's xstrn8_to_16 does (a lead byte gives the length 1–6, no overlong
+ * check; a bad lead byte drops 1 byte, a bad continuation byte the whole sequence, a sequence cut
+ * short by `end` ends the text; code points above U+FFFF and surrogates are dropped) and re-encoded
+ * as the kernel's EFI stub makes UTF-8 of the UCS-2 line. Without, every byte is one character (the
+ * user's line). Then the stub's mangling: up to the first NUL, leading and trailing whitespace
+ * (≤ 0x20 and 0x7F) dropped, every other such character a space, runs kept. The result is never
+ * longer than the input; up to 3 bytes beyond it may be written.
  */
-function mangle(scr: Bytes, src: u32, start: u32, dst: u32, max: u32): u32 {
-  let o: u32 = 0;
-  let last: u32 = 0;
-  let ended: u32 = 0;
-  for (let i: u32 = 0; i < SRC_MAX && i < max; i++) {
-    const b = scr.u8(src + ((start + i) & (SRC_MAX * 2 - 1)));
-    ended = u32(ended | isZero(b));
-    const ws = u32(lt(b, 0x21) | eq(b, 0x7f));
-    const live = u32((ended ^ 1) & ((isZero(o) ^ 1) | (ws ^ 1)));
-    scr.setU8(dst + o, sel(ws, 0x20, b));
-    o = (o + live) & (SRC_MAX - 1);
-    last = sel(u32(live & (ws ^ 1)), o, last);
-  }
-  return last;
+function mangle(scr: Bytes, atmp: u32, start: u32, addl: u32, at: u32, max: u32, end: u32, conv: u32): u32 {
+  scr.setU32(M_ATMP, atmp);
+  scr.setU32(M_START, start);
+  scr.setU32(M_ADDL, addl);
+  scr.setU32(M_AT, at);
+  scr.setU32(M_END, end);
+  scr.setU32(M_CONV, conv);
+  for (let w: u32 = M_O; w < M_BAD + 4; w += 4) scr.setU32(w, 0);
+  bpfLoop(max, mangleStep);
+  return scr.u32(M_LAST) & (SRC_MAX - 1);
 }
+
+/** One byte of mangle (its state in the M_* scratch words); true once the text has ended. */
+const mangleStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const conv = scr.u32(M_CONV) & 1;
+  let o: u32 = scr.u32(M_O) & (SRC_MAX - 1);
+  let ended: u32 = scr.u32(M_ENDED) & 1;
+  let need: u32 = scr.u32(M_NEED) & 7;
+  let c: u32 = scr.u32(M_C) & 0x7fffffff;
+  let bad: u32 = scr.u32(M_BAD) & 1;
+  const b = scr.u8((scr.u32(M_ATMP) & 1) * ATMP + ((scr.u32(M_START) + i) & (SRC_MAX * 2 - 1)));
+  const lead = isZero(need);
+  // the lead byte's class: the sequence's length - 1 (0 for ASCII, a bad lead, or any byte without conv)
+  const l2 = eq(b & 0xe0, 0xc0);
+  const l3 = eq(b & 0xf0, 0xe0);
+  const l4 = eq(b & 0xf8, 0xf0);
+  const l5 = eq(b & 0xfc, 0xf8);
+  const l6 = eq(b & 0xfe, 0xfc);
+  const more = u32((l2 + l3 * 2 + l4 * 3 + l5 * 4 + l6 * 5) & -conv);
+  const badLead = u32(conv & (b >>> 7) & isZero(more));
+  const cut = u32(conv & lead & lt(u32(scr.u32(M_END) - i) & 0x7fffffff, u32(more + 1)));
+  const first = sel(isZero(more), b, b & (0xff >>> (more + 2)));
+  c = sel(lead, first, u32(((c << 6) | (b & 0x3f)) & 0x7fffffff));
+  bad = sel(lead, badLead, u32(bad | (eq(b & 0xc0, 0x80) ^ 1)));
+  need = sel(lead, more, u32(need - 1) & 7);
+  const valid = u32(isZero(need) & (bad ^ 1) & (lt(c, 0xd800) | (lt(0xdfff, c) & lt(c, 0x10000))));
+  ended = u32(ended | cut | (valid & isZero(c)));
+  const ws = u32(lt(c, 0x21) | eq(c, 0x7f));
+  const live = u32((ended ^ 1) & valid & ((isZero(o) ^ 1) | (ws ^ 1)));
+  // UTF-8 of c in k bytes (a space for whitespace; the byte itself without conv)
+  const k = u32(1 + ((lt(0x7f, c) + lt(0x7ff, c)) & -conv));
+  const two = eq(k, 2);
+  const dst = (scr.u32(M_ADDL) & 1) * (ADDL - OUTB) + OUTB + (scr.u32(M_AT) & (SRC_MAX - 1)) + o;
+  scr.setU8(dst, sel(eq(k, 1), sel(ws, 0x20, c), sel(two, 0xc0 | (c >>> 6), 0xe0 | (c >>> 12))));
+  scr.setU8(dst + 1, sel(two, 0x80 | (c & 0x3f), 0x80 | ((c >>> 6) & 0x3f)));
+  scr.setU8(dst + 2, 0x80 | (c & 0x3f));
+  o = (o + (k & -live)) & (SRC_MAX - 1);
+  scr.setU32(M_LAST, sel(u32(live & (ws ^ 1)), o, scr.u32(M_LAST)));
+  scr.setU32(M_O, o);
+  scr.setU32(M_ENDED, ended);
+  scr.setU32(M_NEED, need);
+  scr.setU32(M_C, c);
+  scr.setU32(M_BAD, bad);
+  return ended === 1;
+});
 
 /** Pads the initrd to a multiple of 4 when another piece follows one (combine_initrds). 0 or -errno. */
 function padPiece(zero: Bytes, scr: Bytes): i32 {
@@ -787,7 +851,7 @@ function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32):
     const l0 = scr.u32(S_ADDLEN) & (SRC_MAX - 1);
     const l = u32(l0 + (isZero(l0) ^ 1)) & (SRC_MAX - 1);
     scr.setU8(ADDL + l0, 0x20);
-    const m = mangle(scr, ATMP, 0, ADDL + l, ADDON_CMDLINE_MAX);
+    const m = mangle(scr, 1, 0, 1, l, ADDON_CMDLINE_MAX, n, 1);
     if (l + m > SRC_MAX - 1) return -E2BIG;
     scr.setU32(S_ADDLEN, l + m);
     const empty = isZero(scr.u32(S_AEND));
@@ -927,8 +991,10 @@ function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i3
     const back = carrier('cmdline', scr.sub(SRC, SRC_MAX), n, IN);
     if (back < 0) return back;
     scr.setU8(SRC + n, 0);
+    scr.setU32(S_SRCLEN, n);
   }
-  scr.setU32(S_CLEN, mangle(scr, SRC, scr.u32(S_REST) & 0xff, OUTB, SRC_MAX));
+  const conv = isZero(scr.u32(S_USERTEXT));
+  scr.setU32(S_CLEN, mangle(scr, 0, scr.u32(S_REST) & 0xff, 0, 0, SRC_MAX, scr.u32(S_SRCLEN) & (SRC_MAX - 1), conv));
 
   // the initrd: .ucode, the user's initrd, .initrd, sidecars, section archives
   res.setU32(RES_DETAIL, 0x74696e69); // "init"

@@ -45,6 +45,11 @@ export type BpfAttr =
       /** The traced function's name (the model's stand-in for attach_btf_id). */
       readonly attachTarget?: string;
       readonly progFlags?: number;
+      /**
+       * func_info reduced to what the verifier reads of it: each subprogram's BTF linkage, in start
+       * order (the model's stand-in for prog_btf_fd + func_info; without it callbacks are refused).
+       */
+      readonly funcInfo?: readonly ('static' | 'global')[];
     }
   | { readonly cmd: 'LINK_CREATE'; readonly progFd: number; readonly attachType: number };
 
@@ -229,6 +234,7 @@ export class BpfSubsystem {
       logLevel,
       license: a.license,
       sleepable,
+      ...(a.funcInfo ? { funcLinkage: a.funcInfo } : {}),
     });
     if (!result.accepted) return { ret: negErrno(result.error?.errno ?? 'EINVAL'), log: withLog(result.log) };
     let insns: ProgObject['insns'];

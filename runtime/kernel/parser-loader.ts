@@ -88,6 +88,7 @@ export const loadParser = (sys: BpfCaller, object: Uint8Array, o: LoadOptions = 
     expectedAttachType: match.expectedAttachTypeId,
     attachTarget: match.target,
     progFlags: match.sleepable ? BPF_F_SLEEPABLE : 0,
+    ...(linked.funcLinkage ? { funcInfo: linked.funcLinkage } : {}),
   });
   if (prog.ret < 0) return fail('prog', prog.ret, 'the verifier rejected the program', prog.log ?? '');
   created.push(prog.ret);

@@ -11,7 +11,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CORPUS_SIZE,
-  cmdlineDeviation,
   compare,
   corpus,
   corpusSeed,
@@ -133,9 +132,7 @@ afterAll(() => {
 describe(`parsers/uki.ts against the systemd-stub reference (seed ${seed})`, () => {
   for (const c of cases) {
     const title = `case ${c.index} (${c.spec.theme}, ${c.spec.builder}${c.expected.ok ? '' : `, stub fails: ${c.expected.code}`})`;
-    // a documented deviation is asserted as such: only the command line differs (this breaks when it matches)
-    const deviation = cmdlineDeviation(c);
-    it(deviation ? `${title}: known deviation, ${deviation}` : title, async () => {
+    it(title, async () => {
       if (driver === undefined) throw new Error(`no UKI driver: ${driverProblem}`);
       let got: Produced;
       try {
@@ -147,12 +144,7 @@ describe(`parsers/uki.ts against the systemd-stub reference (seed ${seed})`, () 
       const mismatches = compare(c.expected, got, false);
       outcomes.push({ c, mismatches });
       const why = `${describeCase(c)}\n  ${mismatches.map((m) => m.text).join('\n  ')}`;
-      if (deviation)
-        expect(
-          mismatches.map((m) => m.kind),
-          why,
-        ).toEqual(['cmdline']);
-      else expect(mismatches, why).toEqual([]);
+      expect(mismatches, why).toEqual([]);
     });
   }
 });

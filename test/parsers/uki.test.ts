@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER_DIR, E, KEXEC_BPF_RESULT, KEXEC_BPF_RESULT_F, KEXEC_BPF_RESULT_MAGIC } from '../../bpf/abi/index.ts';
-import { linkedInsns, linkedMaps } from '../../compiler/index.ts';
+import { linkedFuncLinkage, linkedInsns, linkedMaps } from '../../compiler/index.ts';
 import { SIDECARS } from '../../formats/cpio/index.ts';
 import { MAX_SECTION_DATA } from '../../formats/pe/index.ts';
 import { buildUki, type StubHandoff, stubHandoff, UkiError } from '../../formats/uki/index.ts';
@@ -72,6 +72,7 @@ describe('parsers/uki.ts', () => {
       maps: linkedMaps(out),
       sleepable: true,
       license: out.license,
+      funcLinkage: linkedFuncLinkage(out, prog),
     });
     expect(v.accepted, v.summary).toBe(true);
     expect(v.stats.insnProcessed).toBeLessThan(1_000_000);
