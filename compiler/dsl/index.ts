@@ -35,6 +35,6 @@ export {
   umod,
 } from './ints.ts';
 export { ArrayMap, arrayMap, HashMap, hashMap, RingBuf, Reservation, ringbuf } from './maps.ts';
-export { type Context, noinline, Program, type ProgramDecl, program } from './program.ts';
+export { type Context, inline, noinline, Program, type ProgramDecl, program } from './program.ts';
 export { offsetOf, Struct, type StructView, struct } from './struct.ts';
 export { Table, type TableType, table } from './table.ts';

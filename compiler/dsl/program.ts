@@ -53,3 +53,10 @@ export const program = (decl: ProgramDecl, body: (ctx: Context) => i32): Program
  * Natively it is the function itself.
  */
 export const noinline = <F extends (...args: never[]) => unknown>(fn: F): F => fn;
+
+/**
+ * Keeps a module-level function inlined at every call, even one large enough to be outlined (a
+ * function of many syntax nodes called from several places becomes a subprogram otherwise; see
+ * docs/DSL.md). Natively it is the function itself.
+ */
+export const inline = <F extends (...args: never[]) => unknown>(fn: F): F => fn;

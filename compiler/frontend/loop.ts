@@ -308,6 +308,8 @@ export const lowerWhile = (cx: Cx, s: ts.WhileStatement | ts.DoStatement): void 
     body: rest,
     scope: s,
     bodyFirst: kind === 'do-while',
-    noContinue: `\`continue\` would skip the update of \`${b.name}\` at the end of this ${kind} loop (use a for loop)`,
+    // TypeScript's `continue` skips the rest of the body, the trailing update too: natively the
+    // loop would not advance, so it is refused rather than given a meaning the source does not have
+    noContinue: `\`continue\` here skips \`${(update as ts.Node).getText(cx.source)}\`, the last statement of this ${kind} loop, as TypeScript runs it (the loop would not advance): write it as a for loop, whose update runs after a \`continue\`: \`for (let ${b.name}: ${b.type.name} = START; ${s.expression.getText(cx.source)}; ${(update as ts.Node).getText(cx.source)}) { ... }\``,
   });
 };

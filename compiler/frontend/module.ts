@@ -7,6 +7,8 @@ import { DiagnosticSink } from '../diagnostics.ts';
 import { newFunction } from '../ir/ir.ts';
 import { Cx, type ModuleInfo } from './context.ts';
 import { lowerExpr } from './expr.ts';
+import type { FunctionNode } from './stmt.ts';
+import { signatureOf } from './subprogram.ts';
 import { INT_TYPES, isIntTypeName } from '../ir/range.ts';
 import type { MapInfo, Value } from './values.ts';
 
@@ -218,9 +220,50 @@ const importedValue = (
   return sink.count === 0 ? v : undefined;
 };
 
+/**
+ * Functions whose body has at least this many syntax nodes (statements, expressions, names, literals)
+ * are compiled once and called when they can be: see `outline`.
+ */
+export const OUTLINE_NODES = 300;
+
+/** Syntax nodes in a function's body: the size outlining goes by (from the source, so stable). */
+const bodySize = (fn: FunctionNode): number => {
+  let n = 0;
+  const walk = (x: ts.Node): void => {
+    n++;
+    ts.forEachChild(x, walk);
+  };
+  if (fn.body !== undefined) walk(fn.body);
+  return n;
+};
+
+/**
+ * Functions of the file called from two places or more, of OUTLINE_NODES syntax nodes or more, whose
+ * signature BPF passes in registers (as `noinline` requires), become subprograms: each inlined copy
+ * would be verified again. `inline(fn)` keeps a function inlined.
+ */
+const outline = (cx: Cx, mod: ModuleInfo, keep: ReadonlySet<ts.Symbol>): void => {
+  const calls = new Map<ts.Symbol, number>();
+  const walk = (x: ts.Node): void => {
+    if (ts.isCallExpression(x) && ts.isIdentifier(x.expression)) {
+      const s = cx.symbolOf(x.expression);
+      if (s !== undefined && mod.functions.has(s)) calls.set(s, (calls.get(s) ?? 0) + 1);
+    }
+    ts.forEachChild(x, walk);
+  };
+  walk(cx.source);
+  for (const [sym, fn] of mod.functions) {
+    if (keep.has(sym) || (calls.get(sym) ?? 0) < 2 || bodySize(fn) < OUTLINE_NODES) continue;
+    if (signatureOf(cx, fn, sym.getName(), false) === undefined) continue;
+    mod.functions.delete(sym);
+    mod.subprograms.set(sym, { name: sym.getName(), fn });
+  }
+};
+
 /** Collects the module's declarations into `mod`; returns the programs. */
 export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
   const programs: ProgramSource[] = [];
+  const keep = new Set<ts.Symbol>();
   for (const s of cx.source.statements) {
     if (ts.isImportDeclaration(s)) {
       readImport(cx, mod, s);
@@ -256,6 +299,14 @@ export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
       if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) {
         // `const f = (a: u32): u32 => ...`: a function like a declaration (inlined where called)
         mod.functions.set(sym, init);
+        continue;
+      }
+      if (callee === 'inline') {
+        const fn = call.arguments[0];
+        if (fn !== undefined && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) {
+          mod.functions.set(sym, fn);
+          keep.add(sym);
+        } else cx.error('BAD_DECL', call, 'inline((a: u32, ...): T => ...) takes a function');
         continue;
       }
       if (callee === 'noinline') {
@@ -311,5 +362,6 @@ export const readModule = (cx: Cx, mod: ModuleInfo): ProgramSource[] => {
       }
     }
   }
+  outline(cx, mod, keep);
   return programs;
 };

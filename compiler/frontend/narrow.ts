@@ -169,10 +169,39 @@ export const condFacts = (cx: Cx, e: ts.Expression): CondFacts => {
     c = x === undefined ? undefined : constValue(cx, n.left);
     r = MIRROR[rel];
   }
-  if (x === undefined || c === undefined) return NONE;
+  if (x === undefined || c === undefined) return localFacts(cx, n.left, rel, n.right);
   const t = implied(x.range, r, c);
   const f = implied(x.range, NEGATE[r], c);
   return { t: new Map(t === undefined ? [] : [[x.sym, t]]), f: new Map(f === undefined ? [] : [[x.sym, f]]) };
+};
+
+/**
+ * `x rel y` of two locals: each side is narrowed by the other's bound on each edge (`x < y` true:
+ * x ≤ y.hi − 1 and y ≥ x.lo + 1), as the verifier's regs_refine_cond_op narrows two scalar
+ * registers on a 64-bit conditional jump (Linux 6.8 and later). Only when both ranges are
+ * non-negative, so the signed and unsigned readings of the jump agree.
+ */
+const localFacts = (cx: Cx, left: ts.Expression, rel: Rel, right: ts.Expression): CondFacts => {
+  const x = localInt(cx, left);
+  const y = x === undefined ? undefined : localInt(cx, right);
+  if (x === undefined || y === undefined || x.sym === y.sym || x.range.lo < 0n || y.range.lo < 0n) return NONE;
+  const edge = (r: Rel): Facts => {
+    const out = new Map<ts.Symbol, Range>();
+    // x against y's far end, y against x's (mirrored); `==` meets the two ranges
+    const bx = r === '<' || r === '<=' ? y.range.hi : r === '>' || r === '>=' ? y.range.lo : undefined;
+    const by = r === '<' || r === '<=' ? x.range.lo : r === '>' || r === '>=' ? x.range.hi : undefined;
+    const nx =
+      r === '=='
+        ? span(bmax(x.range.lo, y.range.lo), bmin(x.range.hi, y.range.hi))
+        : bx === undefined
+          ? undefined
+          : implied(x.range, r, bx);
+    const ny = r === '==' ? nx : by === undefined ? undefined : implied(y.range, MIRROR[r], by);
+    if (nx !== undefined) out.set(x.sym, nx);
+    if (ny !== undefined) out.set(y.sym, ny);
+    return out;
+  };
+  return { t: edge(rel), f: edge(NEGATE[rel]) };
 };
 
 /** The ranges of the integer locals in scope. */

@@ -30,6 +30,20 @@ describe('diagnostics', () => {
     ]);
     expect(out.diagnostics[0]?.message).toMatch(/i < N/);
   });
+  it('continue in a while/do loop (DSL1002) is refused and shows the for form', () => {
+    const out = compileSource(
+      file,
+      `${HEAD}\nexport const p = program({ section: 'syscall', license: 'GPL' }, () => {\n  let i: u32 = 0;\n  let s: u32 = 0;\n  while (i < 8) {\n    if (i === 3) continue;\n    s = u32(s + i);\n    i++;\n  }\n  do {\n    if (s === 3) continue;\n    s += 2;\n  } while (s < 40);\n  return 0;\n});\n`,
+    );
+    expect(out.diagnostics.map((d) => `${d.code}@${d.line}:${d.col}`)).toEqual([
+      `1002@${line() + 3}:18`,
+      `1002@${line() + 8}:18`,
+    ]);
+    expect(out.diagnostics[0]?.message).toMatch(/skips `i\+\+`.*for \(let i: u32 = START; i < 8; i\+\+\)/);
+    expect(out.diagnostics[1]?.message).toMatch(
+      /skips `s \+= 2`.*do-while loop.*for \(let s: u32 = START; s < 40; s \+= 2\)/,
+    );
+  });
   it('ring-buffer records not released on every path (DSL1004)', () => {
     const body =
       '  const r = rb.reserve(16);\n  if (r === null) return 0;\n  if (r.u8(0) === 1) { r.submit(); }\n  return 0;';

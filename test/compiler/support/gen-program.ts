@@ -301,6 +301,7 @@ class Gen {
             `const ${name} = mix(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`,
             `const ${name} = twice(u32(${this.num(1)}));`,
             `const ${name} = peek(u32(${this.num(1)}), u32(${this.offset(1, 1)}));`,
+            `const ${name} = roll(u32(${this.num(1)}), u32(${this.num(1)}) & 7);`,
           ]),
         );
         this.vars.push({ name, type: 'u32', mutable: false });
@@ -451,7 +452,8 @@ class Gen {
 }
 
 /**
- * The functions every program may call: a declaration and an arrow function (inlined), and a
+ * The functions every program may call: declarations and an arrow function (inlined; `roll` makes
+ * helper calls inside a loop and calls `mix`, so values live across calls in inlined loops), and a
  * noinline one (a bpf-to-bpf call) whose 2-byte read faults at the last offset.
  */
 const MIX = `const twice = (x: u32): u32 => u32(x + x);
@@ -466,6 +468,18 @@ function mix(x: u32, off: u32): u32 {
   if (data === null) return 0;
   const h = u32(Math.imul(x ^ data.u8(off & 63), 0x01000193));
   if (h > 0x7fffffff) return u32(Math.imul(h ^ data.u8(u32(off + 1) & 63), 0x01000193));
+  return h;
+}
+function roll(x: u32, n: u32): u32 {
+  let h: u32 = x;
+  for (let i: u32 = 0; i < 6 && i < n; i++) {
+    const e = input.lookup(0);
+    if (e === null) return h;
+    h = u32(Math.imul(h ^ e.u8(u32(h + i) & 63), 0x01000193));
+    if ((h & 15) === 3) break;
+    if ((h & 15) === 5) continue;
+    h = mix(h, h >>> 26);
+  }
   return h;
 }`;
 
