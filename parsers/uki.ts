@@ -40,10 +40,11 @@ import {
   u32,
 } from '../compiler/dsl/index.ts';
 
-/** Largest UKI (kernel resource) taken in; the input record is twice that so a sub-view at any offset fits. */
-export const IMAGE_MAX: u32 = 1 << 25;
+/** Largest UKI (kernel resource) taken in, 2^IMAGE_BITS; the input record is twice that so a sub-view at any offset fits. */
+export const IMAGE_BITS = 27;
+export const IMAGE_MAX: u32 = 1 << IMAGE_BITS;
 /** Largest user initrd plus addon archives read back. */
-export const INITRD_MAX: u32 = 1 << 25;
+export const INITRD_MAX: u32 = 1 << 27;
 /** Largest section table walked. */
 export const SECTIONS_MAX = 128;
 /** Command-line sources (the user's line, `.cmdline`, addon `.cmdline`s, one NUL each) together. */
@@ -70,9 +71,9 @@ export const ZERO_CHUNK = 1 << 24;
 export const ZERO_STEPS = 16;
 
 /** Input records: the UKI (always discarded). */
-export const kexec_input = ringbuf({ size: 1 << 27 });
+export const kexec_input = ringbuf({ size: 1 << 29 });
 /** The user's initrd and the addon archives, read back (unreferenced memory, docs/ABI.md §4). */
-export const kexec_initrd = arrayMap({ valueSize: 1 << 26, maxEntries: 1 });
+export const kexec_initrd = arrayMap({ valueSize: 1 << 28, maxEntries: 1 });
 /** Small working areas (layout below). */
 export const kexec_scratch = arrayMap({ valueSize: 32768, maxEntries: 1 });
 /** Never written: the zeros appended for zero-filled section tails. */
@@ -179,6 +180,15 @@ const M_ENDED = STATE + 160;
 const M_NEED = STATE + 164;
 const M_C = STATE + 168;
 const M_BAD = STATE + 172;
+/** readUserCmdline's scan (userLineStep) and classifySlots' (slotNameStep). */
+const U_REST = STATE + 176;
+const U_BEFORE = STATE + 180;
+const U_BAD = STATE + 184;
+const U_TEXT = STATE + 188;
+const C_SLOT = STATE + 192;
+const C_LEN = STATE + 196;
+const C_OPEN = STATE + 200;
+const C_HIGH = STATE + 204;
 
 const ASTATE = 18432; // the addon's header words (readHeaders at ASTATE)
 const ABASE = 18560; // first section of each addon name (index + 1), u32[8]
@@ -280,7 +290,7 @@ function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
     const raw = img.u32(h + SEC_SIZE_OF_RAW_DATA);
     const ptr = img.u32(h + SEC_POINTER_TO_RAW_DATA);
     // raw data inside the file and after the headers (formats/pe checkSections)
-    const big = isZero(u32((raw | ptr) >>> 25)) ^ 1;
+    const big = isZero(u32((raw | ptr) >>> IMAGE_BITS)) ^ 1;
     const out =
       lt(len, (ptr & (IMAGE_MAX - 1)) + (raw & (IMAGE_MAX - 1))) |
       lt(ptr & (IMAGE_MAX - 1), headers & 0x7fffffff) |
@@ -402,16 +412,13 @@ function readUserCmdline(scr: Bytes): i32 {
   );
   const rest = sel(prefixed, u32(1 + digits + eq(term, 0x20)) & 0xff, 0);
   // control characters anywhere before the first NUL make the stub ignore the line; text after the prefix
-  let beforeNul: u32 = 1;
-  let bad: u32 = 0;
-  let text: u32 = 0;
-  for (let i: u32 = 0; i < USER_CMDLINE_MAX + 1; i++) {
-    const b = scr.u8(SRC + i);
-    const live = u32(beforeNul & (isZero(b) ^ 1));
-    bad = u32(bad | (live & lt(b, 0x20)));
-    text = u32(text | (live & (lt(i, rest) ^ 1) & lt(0x20, b) & (eq(b, 0x7f) ^ 1)));
-    beforeNul = live;
-  }
+  scr.setU32(U_REST, rest);
+  scr.setU32(U_BEFORE, 1);
+  scr.setU32(U_BAD, 0);
+  scr.setU32(U_TEXT, 0);
+  bpfLoop(USER_CMDLINE_MAX + 1, userLineStep);
+  const bad = scr.u32(U_BAD) & 1;
+  const text = scr.u32(U_TEXT) & 1;
   // ten significant digits are at least 10^9: a profile no UKI has (PROFILES_MAX is 256)
   const profile = sel(eq(significant, 10), 0x7fffffff, value);
   scr.setU32(S_PROFILE, sel(u32(prefixed & (bad ^ 1)), profile, 0));
@@ -420,6 +427,19 @@ function readUserCmdline(scr: Bytes): i32 {
   scr.setU32(S_USERTEXT, u32(text & (bad ^ 1)));
   return 0;
 }
+
+/** One byte of the user's line (readUserCmdline): a control character before the first NUL, text after the prefix. */
+const userLineStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const b = scr.u8(SRC + (i & (SRC_MAX * 2 - 1)));
+  const live = u32(scr.u32(U_BEFORE) & 1 & (isZero(b) ^ 1));
+  scr.setU32(U_BAD, u32(scr.u32(U_BAD) | (live & lt(b, 0x20))));
+  const after = lt(i & 0xfff, scr.u32(U_REST) & 0xff) ^ 1;
+  scr.setU32(U_TEXT, u32(scr.u32(U_TEXT) | (live & after & lt(0x20, b) & (eq(b, 0x7f) ^ 1))));
+  scr.setU32(U_BEFORE, live);
+  return live === 0;
+});
 
 /**
  * The command line (stub.c settle_command_line; text.ts utf8ToUcs2, mangleCmdline, ucs2ToUtf8), one
@@ -631,6 +651,21 @@ function endsWith(name: Bytes, len: u32, at: u32, n: u32): u32 {
   return m;
 }
 
+/** One byte of an addon-name map slot (classifySlots): its name's length and whether it is ASCII. */
+const slotNameStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const v = kexec_addons.lookup(scr.u32(C_SLOT) & 15);
+  if (v === null) return true;
+  const b = v.u8(i & 255);
+  const nul = isZero(b);
+  const open = scr.u32(C_OPEN) & 1;
+  scr.setU32(C_LEN, sel(u32(open & nul), i & 255, scr.u32(C_LEN)));
+  scr.setU32(C_HIGH, u32(scr.u32(C_HIGH) | (open & (nul ^ 1) & (b >>> 7))));
+  scr.setU32(C_OPEN, u32(open & (nul ^ 1)));
+  return nul === 1;
+});
+
 /**
  * What each addon-name map slot holds (the stub's directory filter: no leading `.`, ASCII, at most 255
  * characters; the first empty slot ends the list): K_ADDON, K_CRED, K_SYSEXT, K_CONFEXT or K_NONE.
@@ -641,16 +676,13 @@ function classifySlots(scr: Bytes): void {
     scr.setU32(SLOT_KIND + j * 4, K_NONE);
     const v = kexec_addons.lookup(j);
     if (v !== null) {
-      let len: u32 = 256;
-      let open: u32 = 1;
-      let high: u32 = 0;
-      for (let i: u32 = 0; i < 256; i++) {
-        const b = v.u8(i);
-        const nul = isZero(b);
-        len = sel(u32(open & nul), i, len);
-        high = u32(high | (open & (nul ^ 1) & (b >>> 7)));
-        open = u32(open & (nul ^ 1));
-      }
+      scr.setU32(C_SLOT, j);
+      scr.setU32(C_LEN, 256);
+      scr.setU32(C_OPEN, 1);
+      scr.setU32(C_HIGH, 0);
+      bpfLoop(256, slotNameStep);
+      const len = scr.u32(C_LEN) & 511;
+      const high = scr.u32(C_HIGH) & 1;
       const ended = scr.u32(STATE + 52) | isZero(len);
       scr.setU32(STATE + 52, ended);
       const ok = u32((ended ^ 1) & lt(len, 256) & (eq(v.u8(0), 0x2e) ^ 1) & (high ^ 1));
@@ -749,7 +781,9 @@ function copyUname(img: Bytes, scr: Bytes): void {
  */
 function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32): i32 {
   if (t > INITRD_MAX + ADDONS_SPAN || r > INITRD_MAX + ADDONS_SPAN - t) return -EFBIG;
-  const got = carrier('initrd', ini, INITRD_MAX * 2, IN);
+  // t + r fit below STASH, so the addon .ucode kept there survives (and a helper's size must stay below
+  // 2^29, the verifier's BPF_MAX_VAR_SIZ)
+  const got = carrier('initrd', ini, INITRD_MAX + ADDONS_SPAN, IN);
   if (got < 0) return got;
   const back = carrier('initrd', ini, t, OUT);
   if (back < 0) return back;
@@ -820,7 +854,7 @@ function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32):
     if (o < 0) return o;
     const i = carrier('kernel', ini.sub(STASH + sc, STASH_SPAN), n, IN);
     if (i < 0) return i;
-    const rec = UREC + (k & 7) * 12;
+    const rec = UREC + (k & (ADDONS_MAX - 1)) * 12;
     scr.setU32(rec, sc);
     scr.setU32(rec + 4, n);
     scr.setU32(rec + 8, vs);
@@ -912,7 +946,7 @@ function addonPass(scr: Bytes): i32 {
   if (n > ADDONS_MAX) return -E2BIG;
   scr.setU32(S_NADDONS, n);
   scr.setU32(S_STASH, 0);
-  for (let k: u32 = 0; k < 8; k++) scr.setU32(UREC + k * 12 + 8, 0);
+  for (let k: u32 = 0; k < ADDONS_MAX; k++) scr.setU32(UREC + k * 12 + 8, 0);
   for (let k: u32 = 0; k < ADDONS_MAX; k++) {
     const a = addonOne(k);
     if (a < 0) return a;

@@ -44,7 +44,7 @@ export interface LinkObject {
 
 export type KernelObject = MapObject | ProgObject | LinkObject;
 
-/** What the verifier needs to know of a map (element 0 as constant data for frozen read-only arrays). */
+/** What the verifier needs to know of a map (element 0 as constant data of frozen arrays: it reads no other). */
 export const mapDesc = (m: MapObject): MapDesc => ({
   name: m.name,
   type: m.type,
@@ -53,7 +53,7 @@ export const mapDesc = (m: MapObject): MapDesc => ({
   maxEntries: m.maxEntries,
   flags: m.flags,
   frozen: m.frozen,
-  ...(m.map instanceof ArrayMap ? { data: m.map.element(0).slice() } : {}),
+  ...(m.map instanceof ArrayMap && m.frozen ? { data: m.map.element(0).slice() } : {}),
 });
 
 const canonicalMap = (m: MapObject): CanonicalMap => ({
@@ -62,7 +62,8 @@ const canonicalMap = (m: MapObject): CanonicalMap => ({
   valueSize: m.valueSize,
   maxEntries: m.maxEntries,
   flags: m.flags,
-  data: isGlobalDataShape(m.type, m.maxEntries) && m.map instanceof ArrayMap ? m.map.element(0).slice() : undefined,
+  // hashed at once (programDigest), so a view: the element can be hundreds of MiB
+  data: isGlobalDataShape(m.type, m.maxEntries) && m.map instanceof ArrayMap ? m.map.element(0) : undefined,
 });
 
 /** The loaded program's digest now (global data as the maps hold it at this moment). */

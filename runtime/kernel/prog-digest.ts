@@ -27,7 +27,7 @@ export interface CanonicalMap {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
-  /** Element 0 of a single-element array map. */
+  /** Element 0 of a single-element array map (hashed as valueSize bytes: zero-padded or cut). */
   readonly data: Uint8Array | undefined;
 }
 
@@ -79,8 +79,8 @@ export const programDigest = (p: CanonicalProgram): string => {
   u32(h, p.maps.length);
   for (const m of p.maps) {
     for (const v of [m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]) u32(h, v);
-    u32(h, m.data?.length ?? 0xffffffff);
-    if (m.data) hashSparse(h, m.data);
+    u32(h, m.data ? m.valueSize : 0xffffffff);
+    if (m.data) hashSparse(h, m.data, m.valueSize);
   }
   return h.digest('hex');
 };
@@ -90,14 +90,21 @@ const CHUNK = 1 << 16;
 const ZERO_CHUNK = new Uint8Array(CHUNK);
 
 /**
- * Hashes `data` chunk by chunk, an all-zero chunk as one tag byte: parser work buffers are large
- * single-element arrays (tens of MiB, zero when the hook fires), and comparing with zeros runs at
- * memcmp speed where hashing them cost a third of a second per load. The encoding stays one to one.
+ * Hashes `size` bytes — `data`, zero-padded or cut to the size — chunk by chunk, an all-zero chunk as
+ * one tag byte: parser work buffers are large single-element arrays (up to hundreds of MiB, zero when
+ * the hook fires), and comparing with zeros runs at memcmp speed where hashing them cost a third of a
+ * second per load; the padding is never allocated. The encoding stays one to one.
  */
-const hashSparse = (h: ReturnType<typeof createHash>, data: Uint8Array): void => {
-  for (let at = 0; at < data.length; at += CHUNK) {
-    const chunk = data.subarray(at, at + CHUNK);
-    const zero = Buffer.compare(chunk, ZERO_CHUNK.subarray(0, chunk.length)) === 0;
+const hashSparse = (h: ReturnType<typeof createHash>, data: Uint8Array, size: number): void => {
+  for (let at = 0; at < size; at += CHUNK) {
+    const n = Math.min(CHUNK, size - at);
+    let chunk = data.subarray(at, at + n);
+    if (chunk.length < n) {
+      const padded = new Uint8Array(n);
+      padded.set(chunk);
+      chunk = padded;
+    }
+    const zero = Buffer.compare(chunk, ZERO_CHUNK.subarray(0, n)) === 0;
     h.update(zero ? ZERO_TAG : DATA_TAG);
     if (!zero) h.update(chunk);
   }
@@ -115,15 +122,8 @@ const canonicalMapOfDesc = (d: MapDesc): CanonicalMap => ({
   valueSize: d.valueSize,
   maxEntries: d.maxEntries,
   flags: d.flags ?? 0,
-  data: isGlobalDataShape(d.type, d.maxEntries) ? padTo(d.data ?? new Uint8Array(0), d.valueSize) : undefined,
+  data: isGlobalDataShape(d.type, d.maxEntries) ? (d.data ?? new Uint8Array(0)) : undefined,
 });
-
-const padTo = (b: Uint8Array, size: number): Uint8Array => {
-  if (b.length === size) return b;
-  const out = new Uint8Array(size);
-  out.set(b.subarray(0, size));
-  return out;
-};
 
 export interface ExpectedProgram {
   readonly name: string;

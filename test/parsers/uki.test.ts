@@ -200,4 +200,25 @@ describe('parsers/uki.ts', () => {
     expect(vm.kernel).toBeUndefined();
     expect(vm.result?.format).toBe('uki');
   });
+
+  it('takes a UKI of about 100 MB (the issue-8 benchmark: a 70 MB .initrd) and hands over the stub’s initrd', async () => {
+    const initrd = new Uint8Array(70 << 20);
+    for (let i = 0; i < initrd.length; i += 4096) initrd[i] = (i >>> 12) & 0xff;
+    const big = buildUki({ stub, linux, cmdline: enc('quiet'), initrds: [initrd], microcode: payload(37, 9) });
+    expect(big.length).toBeGreaterThan(70 << 20);
+    const input = { uki: big, initrd: payload(13, 5) };
+    const ref = stubHandoff(stubInputOf(input));
+    const vm = await runUkiCompiled(input);
+    expect(vm.errno, vm.log).toBe(0);
+    expect(same(vm.kernel, ref.kernel) && same(vm.initrd, ref.initrd)).toBe(true);
+    expect(Buffer.from(vm.cmdline ?? []).toString('utf8')).toBe(ref.cmdline);
+  }, 60_000);
+
+  it('refuses an image above IMAGE_MAX (128 MiB) with -EFBIG, before reading it', async () => {
+    const big = new Uint8Array(parser.IMAGE_MAX + 1);
+    big.set([0x4d, 0x5a]);
+    const vm = await runUkiCompiled({ uki: big });
+    expect(vm.errno).toBe(-E.EFBIG);
+    expect(vm.kernel).toBeUndefined();
+  });
 });
