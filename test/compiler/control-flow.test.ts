@@ -7,10 +7,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bytes, type Program } from '../../compiler/dsl/index.ts';
 import type { ArrayMap } from '../../compiler/dsl/maps.ts';
-import { compileSource, formatDiagnostic, linkedInsns, linkedMaps, listing } from '../../compiler/index.ts';
+import { compileSource, linkedInsns, linkedMaps, listing } from '../../compiler/index.ts';
 import { syscall, verify } from '../../runtime/verifier/index.ts';
 import { compileFile, loadCompiled } from './support/harness.ts';
-import { evalDslModule } from './support/native.ts';
+import { compiledAndNative } from './support/byte-sweep.ts';
 
 const FILE = new URL('./programs/control-flow.ts', import.meta.url).pathname;
 const HEAD = `import { arrayMap, program, u8, u16, u32, i32, type Bytes } from '../../../compiler/dsl/index.ts';
@@ -28,14 +28,7 @@ const compile = (text: string) => {
 
 /** Compiles, verifies with our verifier, and compares with native mode on `inputs` random inputs. */
 const agree = (text: string, inputs = 300, shape?: (b: Uint8Array, pick: number) => void): Set<bigint> => {
-  const out = compileSource(FILE, text);
-  expect(out.diagnostics.map((d) => formatDiagnostic(d)).join('\n')).toBe('');
-  const prog = out.programs[0];
-  if (prog === undefined) throw new Error('no program');
-  const v = verify(linkedInsns(out, prog), { policy: syscall, maps: linkedMaps(out) });
-  expect(v.accepted, v.summary).toBe(true);
-  const mod = evalDslModule(text);
-  const compiled = loadCompiled(out, 'p');
+  const { compiled, mod } = compiledAndNative(FILE, text);
   const seen = new Set<bigint>();
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.nat(), (bytes, pick) => {

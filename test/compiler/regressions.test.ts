@@ -2,13 +2,8 @@
  * Programs the generator (generated.test.ts) found wrong, kept as fixed cases: each passes our
  * verifier and agrees natively and compiled for every value of the input byte it depends on.
  */
-import { describe, expect, it } from 'vitest';
-import { Bytes, type Program } from '../../compiler/dsl/index.ts';
-import type { ArrayMap } from '../../compiler/dsl/maps.ts';
-import { compileSource, formatDiagnostic, linkedInsns, linkedMaps } from '../../compiler/index.ts';
-import { syscall, verify } from '../../runtime/verifier/index.ts';
-import { loadCompiled } from './support/harness.ts';
-import { evalDslModule } from './support/native.ts';
+import { describe, it } from 'vitest';
+import { expectSameOnByteSweep, programText } from './support/byte-sweep.ts';
 
 const FILE = new URL('./programs/regressions.ts', import.meta.url).pathname;
 const HEAD = `import { arrayMap, i8, i32, program, u32, udiv, umod } from '../../../compiler/dsl/index.ts';
@@ -52,25 +47,6 @@ const CASES: Record<string, string> = {
 
 describe('regressions found by generated programs', () => {
   for (const [name, body] of Object.entries(CASES)) {
-    it(name, () => {
-      const text = `${HEAD}export const p = program({ section: 'syscall', license: 'GPL', fault: -7 }, () => {
-  const d = input.lookup(0);
-  if (d === null) return -1;${body}
-});
-`;
-      const out = compileSource(FILE, text);
-      expect(out.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
-      const prog = out.programs[0];
-      if (prog === undefined) throw new Error('no program');
-      const v = verify(linkedInsns(out, prog), { policy: syscall, maps: linkedMaps(out) });
-      expect(v.accepted, v.summary).toBe(true);
-      const mod = evalDslModule(text);
-      const compiled = loadCompiled(out, 'p');
-      for (let x = 0; x < 256; x++) {
-        const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? x : (i * 37 + x) & 0xff));
-        (mod.input as ArrayMap).update(0, new Bytes(bytes.slice()));
-        expect(compiled.run(bytes).r0, `input byte ${x}`).toBe(BigInt((mod.p as Program).run()));
-      }
-    });
+    it(name, () => expectSameOnByteSweep(FILE, programText(HEAD, body)));
   }
 });
