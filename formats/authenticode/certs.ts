@@ -3,10 +3,18 @@
  * fields that signing and trust decisions compare byte for byte (issuer, serial, subject, public key).
  */
 import { createPrivateKey, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import * as pkijs from 'pkijs';
+import { createRequire } from 'node:module';
+import type * as Pkijs from 'pkijs';
 import { bytesEqual, childrenOf, readTlv, TAG, type Tlv, toHex } from './der.ts';
 import { AUTHENTICODE_ERROR, AuthenticodeError } from './errors.ts';
 import { type DigestAlgorithm, NAME_ATTRIBUTES, OID, SIGNATURE_OIDS } from './oids.ts';
+
+/** pkijs, loaded on first use: it costs ~50 ms to load, in every thread that would import it eagerly. */
+let pkijsModule: typeof Pkijs | undefined;
+const pkijs = (): typeof Pkijs => {
+  pkijsModule ??= createRequire(import.meta.url)('pkijs') as typeof Pkijs;
+  return pkijsModule;
+};
 
 export interface Certificate {
   /** The certificate exactly as given. */
@@ -46,7 +54,7 @@ export const summary = (c: Certificate): CertificateSummary => ({
 const bad = (what: string, why: string, cause?: unknown): AuthenticodeError =>
   new AuthenticodeError(AUTHENTICODE_ERROR.BAD_CERTIFICATE, `${what}: ${why}`, undefined, { cause });
 
-const formatName = (name: pkijs.RelativeDistinguishedNames): string =>
+const formatName = (name: Pkijs.RelativeDistinguishedNames): string =>
   name.typesAndValues
     .map((tv) => {
       const key = NAME_ATTRIBUTES[tv.type] ?? tv.type;
@@ -57,9 +65,9 @@ const formatName = (name: pkijs.RelativeDistinguishedNames): string =>
     .join('');
 
 const parseUncached = (der: Uint8Array, what: string): Certificate => {
-  let cert: pkijs.Certificate;
+  let cert: Pkijs.Certificate;
   try {
-    cert = pkijs.Certificate.fromBER(der);
+    cert = pkijs().Certificate.fromBER(der);
   } catch (e) {
     throw bad(what, e instanceof Error ? e.message : String(e), e);
   }

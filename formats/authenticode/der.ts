@@ -5,7 +5,8 @@
  * node's raw bytes and file offset; malformed input becomes AuthenticodeError BAD_PKCS7 at that offset.
  * (asn1js/pkijs parse a whole SignedData an order of magnitude slower; this walker is what verification uses.)
  */
-import * as asn1js from 'asn1js';
+import { createRequire } from 'node:module';
+import type * as Asn1js from 'asn1js';
 import { AUTHENTICODE_ERROR, AuthenticodeError } from './errors.ts';
 
 export const TAG = {
@@ -48,10 +49,17 @@ export const tlv = (tag: number, ...contents: readonly Uint8Array[]): Uint8Array
   return concat([new Uint8Array([tag, ...lengthBytes(body.length)]), body]);
 };
 
-const ber = (node: asn1js.AsnType): Uint8Array => new Uint8Array(node.toBER());
+/** asn1js, loaded on first use (only signing writes DER): loading it eagerly costs every thread. */
+let asn1jsModule: typeof Asn1js | undefined;
+const asn1js = (): typeof Asn1js => {
+  asn1jsModule ??= createRequire(import.meta.url)('asn1js') as typeof Asn1js;
+  return asn1jsModule;
+};
+
+const ber = (node: Asn1js.AsnType): Uint8Array => new Uint8Array(node.toBER());
 export const seq = (...children: readonly Uint8Array[]): Uint8Array => tlv(TAG.SEQUENCE, ...children);
-export const oid = (value: string): Uint8Array => ber(new asn1js.ObjectIdentifier({ value }));
-export const int = (value: number): Uint8Array => ber(new asn1js.Integer({ value }));
+export const oid = (value: string): Uint8Array => ber(new (asn1js().ObjectIdentifier)({ value }));
+export const int = (value: number): Uint8Array => ber(new (asn1js().Integer)({ value }));
 export const octets = (bytes: Uint8Array): Uint8Array => tlv(TAG.OCTET_STRING, bytes);
 export const nul = (): Uint8Array => new Uint8Array([TAG.NULL, 0]);
 

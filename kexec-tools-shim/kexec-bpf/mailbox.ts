@@ -2,7 +2,12 @@
 import { Worker } from 'node:worker_threads';
 import type { ThreadJob } from './protocol.ts';
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+/**
+ * The thread's first module. In the bundled build bin/launch.mjs defines UKIBPF_THREADS_BUNDLE as the bundled
+ * threads.ts, which runs as it is; from the sources, worker-boot.mjs registers tsx and imports threads.ts.
+ */
+const BUNDLED = process.env.UKIBPF_THREADS_BUNDLE;
+const BOOT = BUNDLED ? new URL(BUNDLED) : new URL('./worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./threads.ts', import.meta.url).href;
 
 export class ThreadDied extends Error {

@@ -26,7 +26,7 @@ import {
   loadParser,
 } from '../../runtime/kernel/index.ts';
 import { linkProgram } from '../../runtime/verifier/load/object.ts';
-import { fdCount, openRead, sign, tempDir } from '../runtime/kernel/support.ts';
+import { openFds, openRead, sign, tempDir } from '../runtime/kernel/support.ts';
 import { testKeys } from '../support/fixtures.ts';
 import { buildCase, caseSeed, cmdlineText, compare, type UkiCase } from '../support/uki-corpus.ts';
 import { ukiParserObject } from './uki-support.ts';
@@ -55,6 +55,8 @@ export interface FuzzReport {
   readonly cases: number;
   readonly fdsBefore: number;
   fdsAfter: number;
+  /** Fds open after the run that were not open (to the same file) before it. */
+  fdsLeaked: string[];
   /** Per mutation kind: cases, outcomes by errno name ('0' for success), how many reached the parser. */
   readonly kinds: Record<string, { cases: number; reached: number; outcomes: Record<string, number> }>;
   /** Successful loads of a mutated image the stub reference also accepts, and how many agreed. */
@@ -382,11 +384,14 @@ const run = async (): Promise<FuzzReport> => {
     image: withParser(c.image, false),
     signed: withParser(c.image, true),
   }));
+  // compared by fd and target: fds that were open before and are closed since (tsx's, the runtime's) are no leak
+  const before = openFds();
   const report: FuzzReport = {
     seed,
     cases: count,
-    fdsBefore: fdCount(),
+    fdsBefore: before.size,
     fdsAfter: -1,
+    fdsLeaked: [],
     kinds: {},
     reference: { compared: 0, agreed: 0 },
     control: [],
@@ -541,7 +546,9 @@ const run = async (): Promise<FuzzReport> => {
   closeRawFd(hs.a);
   closeRawFd(hs.b);
   tmp.remove();
-  report.fdsAfter = fdCount();
+  const after = openFds();
+  report.fdsAfter = after.size;
+  report.fdsLeaked = [...after].filter((fd) => !before.has(fd));
   return report;
 };
 

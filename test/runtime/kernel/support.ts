@@ -3,7 +3,7 @@
  * PE out as the new kernel), synthetic bzImage kernels, signed PE images with `.linux` + `.bpf`, and a
  * loader that runs in the test's own thread (the worker-thread loader is loader-worker.ts).
  */
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -239,6 +239,19 @@ export const openRead = (path: string): number => openSync(path, 'r');
 
 /** Open fds of this process. */
 export const fdCount = (): number => readdirSync('/proc/self/fd').length;
+
+/** Open fds of this process, each as "fd -> what it refers to". */
+export const openFds = (): Set<string> => {
+  const fds = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      fds.add(`${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`);
+    } catch {
+      // closed since the directory was read (the listing's own fd, another thread's)
+    }
+  }
+  return fds;
+};
 
 export interface InThreadLoader {
   /** Resolves when the loader stopped; results of each stage. */
