@@ -54,7 +54,7 @@ export const PREFIX_MAX = 32;
 /** Longest user command line looked at for the `@N` prefix and control characters. */
 export const USER_CMDLINE_MAX = 2048;
 /** PE addons handled (the first in map order); more is -E2BIG. */
-export const ADDONS_MAX = 8;
+export const ADDONS_MAX = 16;
 /** An addon is read back with the initrd: the initrd built so far plus its archive within INITRD_MAX + ADDONS_SPAN. */
 export const ADDONS_SPAN: u32 = 1 << 24;
 /** Addon `.ucode` bytes are kept in kexec_initrd from STASH on, STASH_SPAN bytes together. */
@@ -204,6 +204,24 @@ const ALIST = 19456; // slots of the PE addons, u32[16]
 const UNB = 19968; // the view's .uname (UNAME_MAX bytes)
 const ATMP = 20480; // an addon's .cmdline (ADDON_CMDLINE_MAX bytes, + a window)
 const ADDL = 24576; // the addon line (2048 bytes, + a window)
+const SECT = 28672; // name, SizeOfRawData, PointerToRawData of each section (SECT_ENTRY bytes each)
+const SECT_ENTRY = 16;
+const S_WANT = STATE + 208; // scanSections: the wanted profile range (profile + 1)
+const S_RANGE = STATE + 212; // scanSections: .profile sections so far
+const S_BAD = STATE + 216; // scanSections: a section's raw data leaves the file
+const S_ABAD = STATE + 220; // addonSectionStep: an addon section's raw data leaves the file
+const N_AT = STATE + 224; // newcHeader: where the header goes (from HDR), and its fields
+const N_INO = STATE + 228;
+const N_MODE = STATE + 232;
+const N_FILESIZE = STATE + 236;
+const N_NAMESIZE = STATE + 240;
+const N_NAMEAT = STATE + 244; // literalPiece: the file's name in LITERAL_NAMES, and its length
+const N_NAMELEN = STATE + 248;
+const A_VS = STATE + 252; // unameAgrees: the addon's .uname VirtualSize, SizeOfRawData, PointerToRawData
+const A_RAW = STATE + 256;
+const A_PTR = STATE + 260;
+const A_DONE = STATE + 264; // unameAgrees: the comparison has ended (a NUL or a difference), they differ
+const A_DIFFER = STATE + 268;
 /** Addon names in ABASE: .linux .cmdline .initrd .ucode .uname (as NAME_*), then .dtb .dtbauto. */
 const A_NAMES = 7;
 const DTB_LO = 0x6274642e;
@@ -268,49 +286,64 @@ function readHeaders(img: Bytes, scr: Bytes, len: u32, st: u32): i32 {
 /**
  * One pass over the section table: the first section of each name in the base range and in the range
  * of profile `profile`, the number of profiles, and whether a section's raw data leaves the file.
- * Returns the number of `.profile` sections, or -EINVAL for raw data outside the file.
+ * Returns the number of `.profile` sections, or -EINVAL for raw data outside the file. The fields the
+ * scan reads are copied to SECT first, because the step is a bpf_loop callback (verified once, not once
+ * per section) and a callback reaches maps, not the input record.
  */
 function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
   for (let w: u32 = 0; w < 16; w++) {
     scr.setU32(BASE + w * 4, 0);
     scr.setU32(PROF + w * 4, 0);
   }
-  const sectab = scr.u32(S_SECTAB);
+  const sectab = scr.u32(S_SECTAB) & (IMAGE_MAX - 1);
   const nsec = scr.u32(S_NSEC) & 0xffff;
+  for (let i: u32 = 0; i < SECTIONS_MAX; i++) {
+    const h = sectab + i * SECTION_SIZE;
+    scr.setU32(SECT + i * SECT_ENTRY, img.u32(h));
+    scr.setU32(SECT + i * SECT_ENTRY + 4, img.u32(h + 4));
+    scr.setU32(SECT + i * SECT_ENTRY + 8, img.u32(h + SEC_SIZE_OF_RAW_DATA));
+    scr.setU32(SECT + i * SECT_ENTRY + 12, img.u32(h + SEC_POINTER_TO_RAW_DATA));
+  }
+  scr.setU32(S_WANT, (profile & 0xffff) + 1);
+  scr.setU32(S_RANGE, 0);
+  scr.setU32(S_BAD, 0);
+  bpfLoop(nsec, sectionStep);
+  if (scr.u32(S_BAD) !== 0) return -EINVAL;
+  return i32(scr.u32(S_RANGE) & 0xffff);
+}
+
+/** Section `i` of the scan (scanSections): counts `.profile`s and notes the first section of each name. */
+const sectionStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const e = SECT + (i & (SECTIONS_MAX - 1)) * SECT_ENTRY;
+  const lo = scr.u32(e);
+  const hi = scr.u32(e + 4);
+  const raw = scr.u32(e + 8);
+  const ptr = scr.u32(e + 12);
   const len = scr.u32(S_LEN) & (IMAGE_MAX * 2 - 1);
   const headers = scr.u32(STATE + 48);
-  const want = (profile & 0xffff) + 1;
-  let range: u32 = 0;
-  let bad: u32 = 0;
-  for (let i: u32 = 0; i < SECTIONS_MAX; i++) {
-    const act = lt(i, nsec);
-    const h = (sectab & (IMAGE_MAX - 1)) + i * SECTION_SIZE;
-    const lo = img.u32(h);
-    const hi = img.u32(h + 4);
-    const raw = img.u32(h + SEC_SIZE_OF_RAW_DATA);
-    const ptr = img.u32(h + SEC_POINTER_TO_RAW_DATA);
-    // raw data inside the file and after the headers (formats/pe checkSections)
-    const big = isZero(u32((raw | ptr) >>> IMAGE_BITS)) ^ 1;
-    const out =
-      lt(len, (ptr & (IMAGE_MAX - 1)) + (raw & (IMAGE_MAX - 1))) |
-      lt(ptr & (IMAGE_MAX - 1), headers & 0x7fffffff) |
-      big;
-    bad = u32(bad | (act & (isZero(raw) ^ 1) & out));
-    const isProfile = act & eq(lo, NAME_LO.at(W_PROFILE)) & eq(hi, NAME_HI.at(W_PROFILE));
-    range = (range + isProfile) & 0xffff;
-    const inBase = isZero(range);
-    const inSel = eq(range, want);
-    for (let w: u32 = 0; w < N_NAMES; w++) {
-      const m = act & eq(lo, NAME_LO.at(w)) & eq(u32(hi & NAME_MASK.at(w)), NAME_HI.at(w));
-      const b = scr.u32(BASE + w * 4);
-      const p = scr.u32(PROF + w * 4);
-      scr.setU32(BASE + w * 4, sel(u32(inBase & m & isZero(b)), i + 1, b));
-      scr.setU32(PROF + w * 4, sel(u32(inSel & m & isZero(p)), i + 1, p));
-    }
+  // raw data inside the file and after the headers (formats/pe checkSections)
+  const big = isZero(u32((raw | ptr) >>> IMAGE_BITS)) ^ 1;
+  const out =
+    lt(len, (ptr & (IMAGE_MAX - 1)) + (raw & (IMAGE_MAX - 1))) |
+    lt(ptr & (IMAGE_MAX - 1), headers & 0x7fffffff) |
+    big;
+  scr.setU32(S_BAD, u32(scr.u32(S_BAD) | ((isZero(raw) ^ 1) & out)));
+  const isProfile = eq(lo, NAME_LO.at(W_PROFILE)) & eq(hi, NAME_HI.at(W_PROFILE));
+  const range = (scr.u32(S_RANGE) + isProfile) & 0xffff;
+  scr.setU32(S_RANGE, range);
+  const inBase = isZero(range);
+  const inSel = eq(range, scr.u32(S_WANT) & 0x1ffff);
+  for (let w: u32 = 0; w < N_NAMES; w++) {
+    const m = eq(lo, NAME_LO.at(w)) & eq(u32(hi & NAME_MASK.at(w)), NAME_HI.at(w));
+    const b = scr.u32(BASE + w * 4);
+    const p = scr.u32(PROF + w * 4);
+    scr.setU32(BASE + w * 4, sel(u32(inBase & m & isZero(b)), (i & 0xff) + 1, b));
+    scr.setU32(PROF + w * 4, sel(u32(inSel & m & isZero(p)), (i & 0xff) + 1, p));
   }
-  if (bad !== 0) return -EINVAL;
-  return i32(range & 0xffff);
-}
+  return false;
+});
 
 /** The view's section of name `w` (1-based index, 0 when absent): the profile's first, else the base's. */
 function viewOf(scr: Bytes, w: u32): u32 {
@@ -555,6 +588,8 @@ const LITERAL_NAMES = table(
     0x6f, 0x73, 0x2d, 0x72, 0x65, 0x6c, 0x65, 0x61, 0x73, 0x65,
     // profile
     0x70, 0x72, 0x6f, 0x66, 0x69, 0x6c, 0x65,
+    // padding to 64 entries, so that an index masked with 63 is inside the table
+    0,
   ],
 );
 /** ".extra/" */
@@ -566,26 +601,51 @@ export const NEWC_HEADER = 110;
 export const DIR_MODE_EXTRA = 0o40555;
 export const FILE_MODE_EXTRA = 0o100444;
 
-/** Writes 8 lower-case hex digits of v at HDR+at. */
-function hex8(scr: Bytes, at: u32, v: u32): void {
-  for (let j: u32 = 0; j < 8; j++) {
-    const nib = (v >>> (28 - j * 4)) & 15;
-    scr.setU8(HDR + (at & 255) + j, nib + 0x30 + ((9 - nib) >>> 31) * 39);
-  }
-}
-
-/** Writes a newc header at HDR+at with the stub's fields (uid/gid/mtime/dev 0, nlink 1). */
+/**
+ * Writes a newc header at HDR+at with the stub's fields (uid/gid/mtime/dev 0, nlink 1): the magic, then
+ * its 8-digit hex fields and the two bytes after them ("0") one digit per newcDigitStep, a bpf_loop
+ * callback, so the digits are verified once rather than once per header written.
+ */
 function newcHeader(scr: Bytes, at: u32, ino: u32, mode: u32, fileSize: u32, nameSize: u32): void {
   const base = HDR + (at & 255);
-  for (let j: u32 = 0; j < 112; j += 4) scr.setU32(base + j, 0x30303030);
   scr.setU32(base, 0x37303730); // "070701"
   scr.setU16(base + 4, 0x3130);
-  scr.setU8(base + 6 + 4 * 8 + 7, 0x31); // nlink 1
-  hex8(scr, at + 6, ino);
-  hex8(scr, at + 6 + 8, mode);
-  hex8(scr, at + 6 + 6 * 8, fileSize);
-  hex8(scr, at + 6 + 11 * 8, nameSize);
+  scr.setU32(N_AT, at & 255);
+  scr.setU32(N_INO, ino);
+  scr.setU32(N_MODE, mode);
+  scr.setU32(N_FILESIZE, fileSize);
+  scr.setU32(N_NAMESIZE, nameSize);
+  bpfLoop(NEWC_HEADER + 2 - 6, newcDigitStep);
 }
+
+/** Digit `j` after the magic: field j/8 (ino 0, mode 1, nlink 4, filesize 6, namesize 11; others 0), high nibble first. */
+const newcDigitStep = noinline((j: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const f = (j >>> 3) & 15;
+  const v = sel(
+    eq(f, 0),
+    scr.u32(N_INO),
+    sel(
+      eq(f, 1),
+      scr.u32(N_MODE),
+      sel(eq(f, 4), 1, sel(eq(f, 6), scr.u32(N_FILESIZE), sel(eq(f, 11), scr.u32(N_NAMESIZE), 0))),
+    ),
+  );
+  const nib = (v >>> (28 - (j & 7) * 4)) & 15;
+  scr.setU8(HDR + (scr.u32(N_AT) & 255) + 6 + (j & 127), nib + 0x30 + ((9 - nib) >>> 31) * 39);
+  return false;
+});
+
+/** Byte `j` of the literal file's name after ".extra/" (literalPiece), zero past its end: a bpf_loop callback. */
+const literalNameStep = noinline((j: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const at = scr.u32(N_NAMEAT);
+  const c = j < (scr.u32(N_NAMELEN) & 31) ? LITERAL_NAMES.at((at + j) & 63) : 0;
+  scr.setU8(HDR + 120 + NEWC_HEADER + 7 + (j & 31), c);
+  return false;
+});
 
 /** The `.extra/<file>` archive of the view's section (pack_cpio_literal) as one initrd piece. 0 or -errno. */
 function literalPiece(img: Bytes, scr: Bytes, zero: Bytes, k: u32): i32 {
@@ -605,10 +665,9 @@ function literalPiece(img: Bytes, scr: Bytes, zero: Bytes, k: u32): i32 {
   // the file: 110 + ".extra/" + name + NUL, padded to 4
   newcHeader(scr, 120, 2, FILE_MODE_EXTRA, vs, 8 + nameLen);
   for (let j: u32 = 0; j < 7; j++) scr.setU8(HDR + 120 + NEWC_HEADER + j, EXTRA_DIR.at(j));
-  for (let j: u32 = 0; j < 32; j++) {
-    const c = j < nameLen ? LITERAL_NAMES.at((nameAt + j) & 63) : 0;
-    scr.setU8(HDR + 120 + NEWC_HEADER + 7 + j, c);
-  }
+  scr.setU32(N_NAMEAT, nameAt);
+  scr.setU32(N_NAMELEN, nameLen);
+  bpfLoop(32, literalNameStep);
   const head = (120 + NEWC_HEADER + 8 + nameLen + 3) & 0x1fc;
   const p = padPiece(zero, scr);
   if (p < 0) return p;
@@ -747,20 +806,31 @@ function addonField(ad: Bytes, scr: Bytes, idx: u32, field: u32): u32 {
 
 /** 1 when the view's `.uname` and the addon's (section `idx`) agree as the stub's strncmp over the addon's size. */
 function unameAgrees(ad: Bytes, scr: Bytes, idx: u32): u32 {
-  const vsA = addonField(ad, scr, idx, SEC_VIRTUAL_SIZE);
-  const rawA = addonField(ad, scr, idx, SEC_SIZE_OF_RAW_DATA);
-  const ptrA = addonField(ad, scr, idx, SEC_POINTER_TO_RAW_DATA);
-  let done: u32 = 0;
-  let differ: u32 = 0;
-  for (let i: u32 = 0; i < UNAME_MAX; i++) {
-    const x = scr.u8(UNB + i);
-    const y = sel(lt(i, rawA), ad.u8((ptrA + i) & (ADDONS_SPAN - 1)), 0);
-    const live = u32(lt(i, vsA) & (done ^ 1));
-    differ = u32(differ | (live & (eq(x, y) ^ 1)));
-    done = u32(done | (live & ((eq(x, y) ^ 1) | isZero(x))));
-  }
-  return isZero(differ);
+  scr.setU32(A_VS, addonField(ad, scr, idx, SEC_VIRTUAL_SIZE));
+  scr.setU32(A_RAW, addonField(ad, scr, idx, SEC_SIZE_OF_RAW_DATA));
+  scr.setU32(A_PTR, addonField(ad, scr, idx, SEC_POINTER_TO_RAW_DATA));
+  scr.setU32(A_DONE, 0);
+  scr.setU32(A_DIFFER, 0);
+  bpfLoop(UNAME_MAX, unameStep);
+  return isZero(scr.u32(A_DIFFER));
 }
+
+/** Byte `i` of the `.uname` comparison (unameAgrees), a bpf_loop callback; the addon is at ASTATE+104 in kexec_initrd. */
+const unameStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  const ini = kexec_initrd.lookup(0);
+  if (scr === null || ini === null) return true;
+  const base = scr.u32(ASTATE + 104);
+  if (base > INITRD_MAX + ADDONS_SPAN) return true; // addonBody checked it
+  const ad = ini.sub(base, ADDONS_SPAN);
+  const done = scr.u32(A_DONE) & 1;
+  const x = scr.u8(UNB + (i & (UNAME_MAX - 1)));
+  const y = sel(lt(i, scr.u32(A_RAW)), ad.u8((scr.u32(A_PTR) + i) & (ADDONS_SPAN - 1)), 0);
+  const live = u32(lt(i, scr.u32(A_VS)) & (done ^ 1));
+  scr.setU32(A_DIFFER, u32(scr.u32(A_DIFFER) | (live & (eq(x, y) ^ 1))));
+  scr.setU32(A_DONE, u32(done | (live & ((eq(x, y) ^ 1) | isZero(x)))));
+  return false;
+});
 
 /** The view's `.uname` (its first UNAME_MAX bytes, zero-filled) into UNB, and whether it is set. */
 function copyUname(img: Bytes, scr: Bytes): void {
@@ -772,6 +842,43 @@ function copyUname(img: Bytes, scr: Bytes): void {
   }
   scr.setU32(S_UNAME, isZero(vsU) ^ 1);
 }
+
+/**
+ * Section `i` of an addon (addonBody; a bpf_loop callback, so verified once): the first sized section of
+ * each name, and whether a section's raw data leaves the file. The addon is read back in kexec_initrd at
+ * ASTATE+104.
+ */
+const addonSectionStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  const ini = kexec_initrd.lookup(0);
+  if (scr === null || ini === null) return true;
+  const base = scr.u32(ASTATE + 104);
+  if (base > INITRD_MAX + ADDONS_SPAN) return true; // addonBody checked it
+  const ad = ini.sub(base, ADDONS_SPAN);
+  const sectab = scr.u32(ASTATE) & (ADDONS_SPAN - 1);
+  const len = scr.u32(ASTATE + 8) & (ADDONS_SPAN - 1);
+  const headers = scr.u32(ASTATE + 48);
+  const h = (sectab + (i & (ADDON_SECTIONS_MAX - 1)) * SECTION_SIZE) & (ADDONS_SPAN - 1);
+  if (h > ADDONS_SPAN - SECTION_SIZE) return true; // readHeaders put the table inside the file
+  const lo = ad.u32(h);
+  const hi = ad.u32(h + 4);
+  const raw = ad.u32(h + SEC_SIZE_OF_RAW_DATA);
+  const ptr = ad.u32(h + SEC_POINTER_TO_RAW_DATA);
+  const big = isZero(u32((raw | ptr) >>> 24)) ^ 1;
+  const out = lt(len, (ptr & (ADDONS_SPAN - 1)) + (raw & (ADDONS_SPAN - 1))) | lt(ptr, headers & 0x7fffffff) | big;
+  scr.setU32(S_ABAD, u32(scr.u32(S_ABAD) | ((isZero(raw) ^ 1) & out)));
+  // set: VirtualSize non-zero, as the stub's view keeps only sized sections
+  const set = isZero(ad.u32(h + SEC_VIRTUAL_SIZE)) ^ 1;
+  for (let w: u32 = 0; w < A_NAMES; w++) {
+    const nlo = w < 5 ? NAME_LO.at(w) : DTB_LO;
+    const nhi = w < 5 ? NAME_HI.at(w) : sel(eq(w, 6), DTB_HI, 0);
+    const nmask = w < 5 ? NAME_MASK.at(w) : sel(eq(w, 6), 0xffffffff, 0xff);
+    const m = set & eq(lo, nlo) & eq(u32(hi & nmask), nhi);
+    const b = scr.u32(ABASE + w * 4);
+    scr.setU32(ABASE + w * 4, sel(u32(m & isZero(b)), (i & 0xff) + 1, b));
+  }
+  return false;
+});
 
 /**
  * One PE addon, just archived by bpf_helper_supplement_initrd at the first 4-byte boundary after the
@@ -804,31 +911,9 @@ function addonBody(ini: Bytes, scr: Bytes, zero: Bytes, t: u32, r: u32, k: u32):
   if (nsec === 0) return 0;
   if (nsec > ADDON_SECTIONS_MAX) return -E2BIG;
   for (let w: u32 = 0; w < 8; w++) scr.setU32(ABASE + w * 4, 0);
-  const sectab = scr.u32(ASTATE) & (ADDONS_SPAN - 1);
-  const len = scr.u32(ASTATE + 8) & (ADDONS_SPAN - 1);
-  const headers = scr.u32(ASTATE + 48);
-  let bad: u32 = 0;
-  for (let i: u32 = 0; i < ADDON_SECTIONS_MAX; i++) {
-    const act = lt(i, nsec);
-    const h = (sectab + i * SECTION_SIZE) & (ADDONS_SPAN - 1);
-    const lo = ad.u32(h);
-    const hi = ad.u32(h + 4);
-    const raw = ad.u32(h + SEC_SIZE_OF_RAW_DATA);
-    const ptr = ad.u32(h + SEC_POINTER_TO_RAW_DATA);
-    const big = isZero(u32((raw | ptr) >>> 24)) ^ 1;
-    const out = lt(len, (ptr & (ADDONS_SPAN - 1)) + (raw & (ADDONS_SPAN - 1))) | lt(ptr, headers & 0x7fffffff) | big;
-    bad = u32(bad | (act & (isZero(raw) ^ 1) & out));
-    // set: VirtualSize non-zero, as the stub's view keeps only sized sections
-    const set = u32(act & (isZero(ad.u32(h + SEC_VIRTUAL_SIZE)) ^ 1));
-    for (let w: u32 = 0; w < A_NAMES; w++) {
-      const nlo = w < 5 ? NAME_LO.at(w) : DTB_LO;
-      const nhi = w < 5 ? NAME_HI.at(w) : sel(eq(w, 6), DTB_HI, 0);
-      const nmask = w < 5 ? NAME_MASK.at(w) : sel(eq(w, 6), 0xffffffff, 0xff);
-      const m = set & eq(lo, nlo) & eq(u32(hi & nmask), nhi);
-      const b = scr.u32(ABASE + w * 4);
-      scr.setU32(ABASE + w * 4, sel(u32(m & isZero(b)), i + 1, b));
-    }
-  }
+  scr.setU32(S_ABAD, 0);
+  bpfLoop(nsec, addonSectionStep);
+  const bad = scr.u32(S_ABAD);
   if (bad !== 0) return 0; // section data outside the file: the firmware refuses it
   if (scr.u32(ABASE + W_LINUX * 4) !== 0) return 0;
   const payload =
@@ -960,7 +1045,7 @@ function addonPass(scr: Bytes): i32 {
  */
 function addonUcodes(ini: Bytes, scr: Bytes, zero: Bytes): i32 {
   let count: u32 = 0;
-  for (let k: u32 = 0; k < ADDONS_MAX; k++) count = u32(count + (isZero(scr.u32(UREC + k * 12 + 8)) ^ 1)) & 15;
+  for (let k: u32 = 0; k < ADDONS_MAX; k++) count = u32(count + (isZero(scr.u32(UREC + k * 12 + 8)) ^ 1)) & 31;
   if (count === 0) return 0;
   const t = scr.u32(S_TOTAL);
   if (t > INITRD_MAX + ADDONS_SPAN) return -EFBIG;

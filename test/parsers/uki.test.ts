@@ -14,7 +14,7 @@ import * as parser from '../../parsers/uki.ts';
 import { prepareKexecHelpers } from '../../runtime/helpers/index.ts';
 import { kexecParserHook, verify } from '../../runtime/verifier/index.ts';
 import { buildPe } from '../formats/pe-build.ts';
-import { payload, synthBzImage } from '../runtime/kernel/support.ts';
+import { payload, sign, synthBzImage } from '../runtime/kernel/support.ts';
 import {
   runUkiCompiled,
   runUkiNative,
@@ -176,6 +176,25 @@ describe('parsers/uki.ts', () => {
       ],
     });
   });
+
+  it('takes a PE addon in every slot of the addon-name map (ADDONS_MAX 16): .cmdline, .initrd, .ucode of each', async () => {
+    expect(parser.ADDONS_MAX).toBe(16);
+    const addons = Array.from({ length: parser.ADDONS_MAX }, (_, k) => ({
+      name: `a${k.toString(16)}.addon.efi`,
+      data: sign(
+        buildUki({
+          stub,
+          cmdline: enc(`addon${k}=${'x'.repeat(k)}`),
+          ...(k % 3 === 0 ? { initrds: [payload(17 + k, k)] } : {}),
+          // all sixteen with .ucode: the count of .ucode pieces reaches 16
+          microcode: payload(5 + k, k + 1),
+        }),
+      ),
+    }));
+    const ref = await check({ uki, addons });
+    if (ref instanceof UkiError) throw ref;
+    for (let k = 0; k < parser.ADDONS_MAX; k++) expect(ref.cmdline).toContain(`addon${k}=`);
+  }, 60_000);
 
   it('kexec_file_load of the signed UKI in the simulated kernel: the kimage holds what the stub hands over', async () => {
     const input = {
