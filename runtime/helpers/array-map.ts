@@ -23,6 +23,8 @@ export class ArrayMap implements KeyValueMap {
   /** round_up(value_size, 8): the stride of the value block. */
   readonly elemSize: number;
   readonly #values: BoundBytes;
+  /** Set once anything could have written the values: an update, a live view, the region in a VM's memory. */
+  #exposed = false;
 
   constructor(attr: MapAttr) {
     checkAttrIntegers('array map', attr);
@@ -55,11 +57,26 @@ export class ArrayMap implements KeyValueMap {
 
   /** Address of element 0 in `memory` (lddw map_value: libbpf's global data maps are 1-entry arrays). */
   valueAddress(memory: Memory, offset = 0): bigint {
+    this.#exposed = true;
     return this.#values.regionIn(memory).address + BigInt(offset);
+  }
+
+  /**
+   * True while every value is still the zero it was created as, known without reading them: nothing has
+   * updated the map or had a live view or a VM region of its values. (The kernel's program digest uses
+   * it to skip reading hundreds of MiB of untouched work buffers.)
+   */
+  get untouched(): boolean {
+    return !this.#exposed;
   }
 
   /** The value bytes of element `index` (live view, for the loader filling the map and for tests). */
   element(index: number): Uint8Array {
+    this.#exposed = true;
+    return this.#view(index);
+  }
+
+  #view(index: number): Uint8Array {
     if (!Number.isInteger(index) || index < 0 || index >= this.maxEntries)
       throw new RangeError(`array map ${this.name}: index ${index} out of [0, ${this.maxEntries})`);
     const at = index * this.elemSize;
@@ -74,7 +91,7 @@ export class ArrayMap implements KeyValueMap {
 
   lookup(key: Uint8Array): Uint8Array | undefined {
     const index = u32le(key);
-    return index < this.maxEntries ? this.element(index).slice() : undefined;
+    return index < this.maxEntries ? this.#view(index).slice() : undefined;
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number | bigint): number {

@@ -61,10 +61,7 @@ export const carrierModel =
       if (total > MAX_RESOURCE_SIZE) return fail(E.E2BIG, `${total} bytes exceed ${MAX_RESOURCE_SIZE}`);
       // a no-op append still creates an absent resource, so a program can start an empty one
       if (size === 0 && resources.get(which) !== undefined) return 0;
-      const out = new Uint8Array(total);
-      out.set(cur);
-      if (size !== 0) out.set(call.buffer(false).subarray(0, size), cur.length);
-      resources.set(which, out);
+      resources.append(which, size === 0 ? new Uint8Array(0) : call.buffer(false).subarray(0, size));
       return size;
     }
     return fail(E.EINVAL, `dir ${dir} is neither IN (0), OUT (1) nor APPEND (2)`);

@@ -62,9 +62,15 @@ const canonicalMap = (m: MapObject): CanonicalMap => ({
   valueSize: m.valueSize,
   maxEntries: m.maxEntries,
   flags: m.flags,
-  // hashed at once (programDigest), so a view: the element can be hundreds of MiB
-  data: isGlobalDataShape(m.type, m.maxEntries) && m.map instanceof ArrayMap ? m.map.element(0) : undefined,
+  data: isGlobalDataShape(m.type, m.maxEntries) && m.map instanceof ArrayMap ? globalData(m.map) : undefined,
 });
+
+/**
+ * Element 0 as programDigest hashes it (zero-padded to the value size): a view, as the element can be
+ * hundreds of MiB; for a map nothing has written yet, no bytes at all, which hash as the zeros it holds.
+ */
+const globalData = (map: ArrayMap): Uint8Array => (map.untouched ? NO_BYTES : map.element(0));
+const NO_BYTES = new Uint8Array(0);
 
 /** The loaded program's digest now (global data as the maps hold it at this moment). */
 export const loadedDigest = (p: ProgObject): string =>

@@ -93,11 +93,17 @@ const ZERO_CHUNK = new Uint8Array(CHUNK);
  * Hashes `size` bytes — `data`, zero-padded or cut to the size — chunk by chunk, an all-zero chunk as
  * one tag byte: parser work buffers are large single-element arrays (up to hundreds of MiB, zero when
  * the hook fires), and comparing with zeros runs at memcmp speed where hashing them cost a third of a
- * second per load; the padding is never allocated. The encoding stays one to one.
+ * second per load; chunks wholly in the padding are zero without being compared (or allocated). The
+ * encoding stays one to one.
  */
 const hashSparse = (h: ReturnType<typeof createHash>, data: Uint8Array, size: number): void => {
   for (let at = 0; at < size; at += CHUNK) {
     const n = Math.min(CHUNK, size - at);
+    if (at >= data.length) {
+      // padding only: zero without a look
+      h.update(ZERO_TAG);
+      continue;
+    }
     let chunk = data.subarray(at, at + n);
     if (chunk.length < n) {
       const padded = new Uint8Array(n);

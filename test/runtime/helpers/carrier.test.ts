@@ -149,3 +149,38 @@ describe('bpf_helper_carrier properties', () => {
     );
   });
 });
+
+describe('ResourceStore.append (carrier APPEND, in place while its block has room)', () => {
+  it('equals the concatenation after any sequence of appends and replaces, and earlier views keep their bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 40 }).map((b) => ['append', b] as const),
+            fc.uint8Array({ maxLength: 40 }).map((b) => ['set', b] as const),
+          ),
+          { maxLength: 30 },
+        ),
+        (ops) => {
+          const store = new ResourceStore();
+          let model = new Uint8Array(0);
+          const seen: [Uint8Array, Uint8Array][] = [];
+          for (const [op, b] of ops) {
+            if (op === 'append') {
+              store.append('initrd', b);
+              model = Uint8Array.from([...model, ...b]);
+            } else {
+              store.set('initrd', b.slice());
+              model = b.slice();
+            }
+            const got = store.get('initrd') ?? new Uint8Array(0);
+            expect(got).toEqual(model);
+            seen.push([got, model]);
+          }
+          for (const [view, bytes] of seen) expect(view).toEqual(bytes);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -55,6 +55,26 @@ describe('array map (kernel/bpf/arraymap.c)', () => {
   });
 });
 
+describe('ArrayMap.untouched (values known zero without reading them)', () => {
+  const fresh = () => new ArrayMap({ keySize: 4, valueSize: 64, maxEntries: 1 });
+  it('holds until an update, a live view or a VM region could have written the values', () => {
+    const m = fresh();
+    expect(m.untouched).toBe(true);
+    m.lookup(u32(0)); // a copy
+    m.update(u32(1), u64(1), BPF_ANY); // refused: index past the end
+    expect(m.untouched).toBe(true);
+    const updated = fresh();
+    updated.update(u32(0), new Uint8Array(8), BPF_ANY);
+    expect(updated.untouched).toBe(false);
+    const viewed = fresh();
+    viewed.element(0);
+    expect(viewed.untouched).toBe(false);
+    const mapped = fresh();
+    mapped.valueAddress(new Memory());
+    expect(mapped.untouched).toBe(false);
+  });
+});
+
 describe('hash map (kernel/bpf/hashtab.c, preallocated)', () => {
   it('refuses the attributes the kernel refuses', () => {
     expect(attrError(() => new HashMap({ keySize: 0, valueSize: 8, maxEntries: 4 }))).toBe(-E.EINVAL);
