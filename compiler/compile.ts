@@ -100,6 +100,7 @@ export const compileSource = (file: string, text: string): CompileOutput => {
     functions: new Map(),
     subprograms: new Map(),
     called: new Set(),
+    direct: new Set(),
     callbacks: new Set(),
     rodata: { bytes: [], strings: new Map() },
   };
@@ -135,6 +136,8 @@ export const compileSource = (file: string, text: string): CompileOutput => {
   // the noinline functions called, and those they call
   const subprograms: CompiledProgram[] = [];
   const done = new Set<ts.Symbol>();
+  /** Subprograms with a reachable fault block. */
+  const faulting = new Set<ts.Symbol>();
   for (let more = true; more && diags.count === 0; ) {
     more = false;
     for (const sym of [...mod.called]) {
@@ -147,18 +150,24 @@ export const compileSource = (file: string, text: string): CompileOutput => {
       if (sig === undefined) continue;
       const fn: IrFunction = newFunction(sub.name);
       const cx = new Cx(fn, checker, source, diags, mod, DSL_DIR, faultSentinel(sig));
-      lowerSubprogramBody(cx, sub.fn, sub.name, sig);
+      lowerSubprogramBody(cx, sub.fn, sub.name, sig, mod.callbacks.has(sym));
       if (diags.count > 0) continue;
       const faults = cx.faultBlockIds();
+      // a fault comes back one way only: the sentinel to a call, the flag to bpfLoop (checked once
+      // every caller is known, below)
       const mayFault = (order: readonly number[]): void => {
-        if (mod.callbacks.has(sym) && order.some((id) => faults.has(id)))
-          diags.error('CALLBACK_FAULT', sub.fn.getStart(source), sub.fn.getEnd(), sub.name);
+        if (order.some((id) => faults.has(id))) faulting.add(sym);
       };
       subprograms.push({
         ...backend(fn, sub.name, '.text', mayFault),
         params: sub.fn.parameters.map((p) => p.name.getText(source)),
       });
     }
+  }
+  for (const sym of faulting) {
+    const sub = mod.subprograms.get(sym);
+    if (sub !== undefined && mod.callbacks.has(sym) && mod.direct.has(sym))
+      diags.error('CALLBACK_FAULT', sub.fn.getStart(source), sub.fn.getEnd(), sub.name);
   }
   // the combined stack of each call chain (frames rounded to 32 bytes, as the kernel counts them)
   const byName = new Map(subprograms.map((p) => [p.name, p]));

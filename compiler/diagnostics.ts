@@ -47,7 +47,7 @@ export const MESSAGES = {
   },
   CALLBACK_FAULT: {
     code: 1019,
-    text: 'the bpfLoop callback `{0}` has a view access the compiler cannot prove in bounds, and a fault cannot leave a callback (bpf_loop takes only 0 or 1 from it): mask or check the offset first',
+    text: 'the bpfLoop callback `{0}` is also called directly and has a view access the compiler cannot prove in bounds: a fault leaves a callback through the loop and a call through its result, not both; mask or check the offset first, or use two functions',
   },
 } as const;
 

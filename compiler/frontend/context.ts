@@ -48,7 +48,9 @@ export interface ModuleInfo {
   /** `noinline(...)` functions: compiled once and called (bpf-to-bpf); the names of those called. */
   readonly subprograms: Map<ts.Symbol, { readonly name: string; readonly fn: FunctionNode }>;
   readonly called: Set<ts.Symbol>;
-  /** The `noinline` functions passed to bpfLoop (their bodies must not fault). */
+  /** Those called with BPF_PSEUDO_CALL (a fault comes back as the sentinel). */
+  readonly direct: Set<ts.Symbol>;
+  /** Those passed to bpfLoop (a fault comes back through the loop's context: lowerLoopCall). */
   readonly callbacks: Set<ts.Symbol>;
   /** .rodata contents, built as strings are used. */
   readonly rodata: { bytes: number[]; strings: Map<string, number> };
@@ -73,6 +75,12 @@ export class Cx {
   /** Loop variables being iterated (assignments to them in the body are refused). */
   readonly loopVars = new Set<ts.Symbol>();
   readonly fault: number;
+  /**
+   * In a bpfLoop callback: the register holding the callback context (R2), the caller's fault flag. A
+   * fault there sets the flag and ends the loop (returns 1), and the caller faults in turn; a callback's
+   * result must be 0 or 1, so it cannot return a sentinel.
+   */
+  faultFlag: VReg | undefined;
   #faults = new Map<string, Block>();
   #refs = 0;
 
@@ -149,7 +157,7 @@ export class Cx {
     return { id: this.#refs++, name, start: node.getStart(this.source), end: node.getEnd(), reg };
   }
 
-  /** The fault blocks made so far (a callback must reach none once optimised). */
+  /** The fault blocks made so far (a callback also called directly must reach none once optimised). */
   faultBlockIds(): ReadonlySet<number> {
     return new Set([...this.#faults.values()].map((b) => b.id));
   }
@@ -171,7 +179,11 @@ export class Cx {
           loc,
         });
       }
-      if (this.fault >= -(2 ** 31) && this.fault < 2 ** 31) b.term = { op: 'ret', value: { imm: this.fault }, loc };
+      if (this.faultFlag !== undefined) {
+        b.insns.push({ op: 'store', size: 8, base: this.faultFlag, off: 0, src: { imm: 1 }, loc });
+        b.term = { op: 'ret', value: { imm: 1 }, loc };
+      } else if (this.fault >= -(2 ** 31) && this.fault < 2 ** 31)
+        b.term = { op: 'ret', value: { imm: this.fault }, loc };
       else {
         // a subprogram's fault sentinel (2^31) does not fit the immediate
         const r = this.reg();

@@ -67,6 +67,7 @@ export const lowerSubCall = (
   const dst = cx.reg();
   cx.emit({ op: 'call', helper: 0, name: sub.name, fn: sub.name, args, dst, loc });
   cx.module.called.add(sym);
+  cx.module.direct.add(sym);
   const ok = cx.newBlock();
   const sentinel = faultSentinel(sig);
   cx.terminate({
@@ -86,8 +87,10 @@ export const lowerSubCall = (
 
 /**
  * `bpfLoop(n, cb)`: bpf_loop (181) with the address of the `noinline` function `cb` (lddw
- * BPF_PSEUDO_FUNC), no context and no flags. The callback takes the index (R1) or nothing and
- * returns a boolean (the verifier holds a callback's R0 to 0..1); its body must not fault.
+ * BPF_PSEUDO_FUNC), a context and no flags. The callback takes the index (R1) or nothing and returns a
+ * boolean (the verifier holds a callback's R0 to 0..1). The context points at an 8-byte fault flag on
+ * this frame's stack, zero before the call: a view access that fails in the callback sets it and stops
+ * the loop, and the caller then faults where it called bpfLoop, as the native `BoundsFault` unwinds.
  */
 export const lowerLoopCall = (cx: Cx, node: ts.CallExpression, loc: Loc): Value => {
   const [count, cb] = node.arguments;
@@ -104,18 +107,35 @@ export const lowerLoopCall = (cx: Cx, node: ts.CallExpression, loc: Loc): Value 
   const v = lowerExpr(cx, count);
   const n = v.kind === 'error' ? undefined : expectInt(cx, v, count);
   if (n === undefined || !cx.checkFits(n, INT_TYPES.u32, count)) return ERROR;
+  const flagOff = cx.stackAlloc(8);
+  const flag = cx.reg();
+  cx.emit({ op: 'stack', dst: flag, off: flagOff, loc });
+  cx.emit({ op: 'store', size: 8, base: flag, off: 0, src: { imm: 0 }, loc });
   const fn = cx.reg();
   cx.emit({ op: 'funcaddr', dst: fn, fn: sub.name, loc });
   const dst = cx.reg();
-  const args: Operand[] = [cx.operand(n, loc), { reg: fn }, { imm: 0 }, { imm: 0 }];
+  const args: Operand[] = [cx.operand(n, loc), { reg: fn }, { reg: flag }, { imm: 0 }];
   cx.emit({ op: 'call', helper: BPF_FUNC.loop, name: 'bpf_loop', args, dst, loc });
   cx.module.called.add(sym);
   cx.module.callbacks.add(sym);
+  const after = cx.reg();
+  cx.emit({ op: 'stack', dst: after, off: flagOff, loc });
+  const faulted = cx.reg();
+  cx.emit({ op: 'load', size: 8, dst: faulted, base: after, off: 0, loc });
+  const ok = cx.newBlock();
+  cx.terminate({ op: 'br', cond: 'jne', a: faulted, b: { imm: 0 }, t: cx.faultBlock(loc).id, f: ok.id, loc });
+  cx.enter(ok);
   return { kind: 'int', reg: dst, range: rangeOf(INT_TYPES.i32), big: false };
 };
 
 /** The body of a `noinline` function in `cx` (a Cx whose fault value is its sentinel). */
-export const lowerSubprogramBody = (cx: Cx, fn: FunctionNode, name: string, sig: Signature): void => {
+export const lowerSubprogramBody = (
+  cx: Cx,
+  fn: FunctionNode,
+  name: string,
+  sig: Signature,
+  callback: boolean,
+): void => {
   const loc = cx.loc(fn);
   const assigned = fn.body === undefined ? new Set<ts.Symbol>() : assignedIn(cx, fn.body);
   for (const [i, p] of fn.parameters.entries()) {
@@ -130,6 +150,12 @@ export const lowerSubprogramBody = (cx: Cx, fn: FunctionNode, name: string, sig:
         ? { kind: 'var', reg, type: t, range: rangeOf(t), name: p.name.getText(cx.source) }
         : { kind: 'value', value: { kind: 'int', reg, range: rangeOf(t), big: false } },
     );
+  }
+  if (callback) {
+    // R2: the caller's fault flag (lowerLoopCall)
+    const flag = cx.reg();
+    cx.emit({ op: 'arg', dst: flag, index: 1, loc });
+    cx.faultFlag = flag;
   }
   cx.frames.push({ name, exit: undefined, result: undefined, returns: sig.returns });
   if (fn.body !== undefined && ts.isBlock(fn.body)) for (const s of fn.body.statements) lowerStatement(cx, s);

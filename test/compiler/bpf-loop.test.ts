@@ -33,7 +33,7 @@ describe('bpfLoop callbacks', () => {
   it('relocates the callback address as clang does and links it as BPF_PSEUDO_FUNC', () => {
     const out = compileFile(path);
     expect(out.diagnostics).toEqual([]);
-    expect(out.subprograms.map((s) => s.name)).toEqual(['step']);
+    expect(out.subprograms.map((s) => s.name)).toEqual(['step', 'stepUnchecked']);
     const prog = out.programs.find((p) => p.name === 'viaLoop');
     if (prog === undefined) throw new Error('no viaLoop');
     expect(prog.relocs.filter((r) => r.funcAddr).map((r) => r.symbol)).toEqual(['step']);
@@ -111,15 +111,37 @@ describe('bpfLoop callbacks', () => {
     }
   });
 
-  it('refuses callbacks outside the convention, and callbacks that may fault', () => {
+  it('a fault in a callback ends the program with the fault value, natively and compiled (300 inputs)', async () => {
+    const out = compileFile(path);
+    const faulting = loadCompiled(out, 'viaFaulting');
+    const mod = (await import(path)) as Record<string, unknown>;
+    const input = mod.input as ArrayMap;
+    let faults = 0;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 256, maxLength: 256 }), (b) => {
+        input.update(0, new Bytes(b.slice()));
+        const want = BigInt((mod.viaFaulting as Program).run());
+        const sum = [...b.subarray(0, Math.min(256, (b[0] ?? 0) + (b[1] ?? 0)))].reduce((x, y) => x + y, 0);
+        if ((b[0] ?? 0) + (b[1] ?? 0) > 256) faults++;
+        else expect(want).toBe(BigInt(sum));
+        expect(faulting.run(b).r0).toBe(want);
+      }),
+      { numRuns: 300 },
+    );
+    expect(faults).toBeGreaterThan(50);
+  });
+
+  it('refuses callbacks outside the convention, and a callback that may fault and is also called directly', () => {
     const prog = (cb: string, pass = 'cb'): string => `${cb}
 export const p = program({ section: 'syscall', license: 'GPL' }, () => bpfLoop(8, ${pass}));`;
-    // a view access the compiler cannot prove in bounds
+    // a view access the compiler cannot prove in bounds: the fault leaves through the loop's flag
+    const unchecked = `const cb = noinline((i: u32): boolean => { const d = input.lookup(0); return d === null || d.u8(i) === 0; });`;
+    expect(diags(prog(unchecked))).toEqual([]);
+    // ... which a direct call of the same function could not see
     expect(
       diags(
-        prog(
-          `const cb = noinline((i: u32): boolean => { const d = input.lookup(0); return d === null || d.u8(i) === 0; });`,
-        ),
+        prog(unchecked, 'cb') +
+          "\nexport const q = program({ section: 'syscall', license: 'GPL' }, () => (cb(3) ? 1 : 0));",
       ),
     ).toEqual(['1019@3:21']);
     // the index masked: no fault path, accepted

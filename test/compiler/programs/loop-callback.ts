@@ -44,3 +44,23 @@ export const viaFor = program({ section: 'syscall', license: 'GPL' }, () => {
   }
   return i32(high * 1000 + calls);
 });
+
+/** One byte, its index unmasked: past the input's 256 bytes the access faults (ending the program). */
+const stepUnchecked = noinline((i: u32): boolean => {
+  const d = input.lookup(0);
+  const s = state.lookup(0);
+  if (d === null || s === null) return true;
+  s.setU32(0, u32(s.u32(0) + d.u8(i)) & 0xffffff);
+  return false;
+});
+
+/** Sums the first n bytes, n up to 510: from 257 on, the callback's fault ends the program (natively, the BoundsFault). */
+export const viaFaulting = program({ section: 'syscall', license: 'GPL' }, () => {
+  const d = input.lookup(0);
+  const s = state.lookup(0);
+  if (d === null || s === null) return -1;
+  s.setU32(0, 0);
+  const calls = bpfLoop(d.u8(0) + d.u8(1), stepUnchecked);
+  if (calls < 0) return calls;
+  return i32(s.u32(0));
+});
