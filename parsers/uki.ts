@@ -21,7 +21,8 @@
  *
  * Every failure is a negative status in the `kexec_bpf_result` record (and the kernel fails the load);
  * the program returns 0. Loops over bytes and sections are branch-free (selects by masks), so the
- * verifier walks one path through them: see docs/ABI.md §10 for why.
+ * verifier walks one path through them, and most are bpf_loop callbacks (`…Step`), so it walks that
+ * path once rather than once per iteration: see docs/ABI.md §10 for why.
  */
 import {
   arrayMap,
@@ -222,6 +223,7 @@ const A_RAW = STATE + 256;
 const A_PTR = STATE + 260;
 const A_DONE = STATE + 264; // unameAgrees: the comparison has ended (a NUL or a difference), they differ
 const A_DIFFER = STATE + 268;
+const S_AERR = STATE + 272; // addonPass: the error that stopped the addons (-errno), 0 when none
 /** Addon names in ABASE: .linux .cmdline .initrd .ucode .uname (as NAME_*), then .dtb .dtbauto. */
 const A_NAMES = 7;
 const DTB_LO = 0x6274642e;
@@ -731,40 +733,47 @@ const slotNameStep = noinline((i: u32): boolean => {
  */
 function classifySlots(scr: Bytes): void {
   scr.setU32(STATE + 52, 0);
-  for (let j: u32 = 0; j < 16; j++) {
-    scr.setU32(SLOT_KIND + j * 4, K_NONE);
-    const v = kexec_addons.lookup(j);
-    if (v !== null) {
-      scr.setU32(C_SLOT, j);
-      scr.setU32(C_LEN, 256);
-      scr.setU32(C_OPEN, 1);
-      scr.setU32(C_HIGH, 0);
-      bpfLoop(256, slotNameStep);
-      const len = scr.u32(C_LEN) & 511;
-      const high = scr.u32(C_HIGH) & 1;
-      const ended = scr.u32(STATE + 52) | isZero(len);
-      scr.setU32(STATE + 52, ended);
-      const ok = u32((ended ^ 1) & lt(len, 256) & (eq(v.u8(0), 0x2e) ^ 1) & (high ^ 1));
-      // each verdict goes to the scratch map at once (see the report: values held across inlined loops)
-      scr.setU32(STATE + 72, ok);
-      scr.setU32(STATE + 76, len);
-      scr.setU32(STATE + 80, endsWith(v, scr.u32(STATE + 76) & 511, 0, 10));
-      scr.setU32(STATE + 84, endsWith(v, scr.u32(STATE + 76) & 511, 10, 5));
-      scr.setU32(STATE + 88, endsWith(v, scr.u32(STATE + 76) & 511, 15, 12));
-      scr.setU32(STATE + 92, endsWith(v, scr.u32(STATE + 76) & 511, 27, 4));
-      const kind = sel(
-        scr.u32(STATE + 80) & 1,
-        K_ADDON,
-        sel(
-          scr.u32(STATE + 84) & 1,
-          K_CRED,
-          sel(scr.u32(STATE + 88) & 1, K_CONFEXT, sel(scr.u32(STATE + 92) & 1, K_SYSEXT, K_NONE)),
-        ),
-      );
-      scr.setU32(SLOT_KIND + j * 4, sel(scr.u32(STATE + 72) & 1, kind, K_NONE));
-    }
-  }
+  bpfLoop(16, classifyStep);
 }
+
+/** Slot `j` of classifySlots, a bpf_loop callback (verified once, not once per slot): its kind into SLOT_KIND. */
+const classifyStep = noinline((j: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const slot = j & 15;
+  scr.setU32(SLOT_KIND + slot * 4, K_NONE);
+  const v = kexec_addons.lookup(slot);
+  if (v !== null) {
+    scr.setU32(C_SLOT, slot);
+    scr.setU32(C_LEN, 256);
+    scr.setU32(C_OPEN, 1);
+    scr.setU32(C_HIGH, 0);
+    bpfLoop(256, slotNameStep);
+    const len = scr.u32(C_LEN) & 511;
+    const high = scr.u32(C_HIGH) & 1;
+    const ended = scr.u32(STATE + 52) | isZero(len);
+    scr.setU32(STATE + 52, ended);
+    const ok = u32((ended ^ 1) & lt(len, 256) & (eq(v.u8(0), 0x2e) ^ 1) & (high ^ 1));
+    // each verdict goes to the scratch map at once (see the report: values held across inlined loops)
+    scr.setU32(STATE + 72, ok);
+    scr.setU32(STATE + 76, len);
+    scr.setU32(STATE + 80, endsWith(v, scr.u32(STATE + 76) & 511, 0, 10));
+    scr.setU32(STATE + 84, endsWith(v, scr.u32(STATE + 76) & 511, 10, 5));
+    scr.setU32(STATE + 88, endsWith(v, scr.u32(STATE + 76) & 511, 15, 12));
+    scr.setU32(STATE + 92, endsWith(v, scr.u32(STATE + 76) & 511, 27, 4));
+    const kind = sel(
+      scr.u32(STATE + 80) & 1,
+      K_ADDON,
+      sel(
+        scr.u32(STATE + 84) & 1,
+        K_CRED,
+        sel(scr.u32(STATE + 88) & 1, K_CONFEXT, sel(scr.u32(STATE + 92) & 1, K_SYSEXT, K_NONE)),
+      ),
+    );
+    scr.setU32(SLOT_KIND + slot * 4, sel(scr.u32(STATE + 72) & 1, kind, K_NONE));
+  }
+  return false;
+});
 
 /** One sidecar archive: every slot of `kind`, supplemented into its directory (one archive per directory). */
 function sidecarPiece(scr: Bytes, kind: u32): void {
@@ -1032,12 +1041,19 @@ function addonPass(scr: Bytes): i32 {
   scr.setU32(S_NADDONS, n);
   scr.setU32(S_STASH, 0);
   for (let k: u32 = 0; k < ADDONS_MAX; k++) scr.setU32(UREC + k * 12 + 8, 0);
-  for (let k: u32 = 0; k < ADDONS_MAX; k++) {
-    const a = addonOne(k);
-    if (a < 0) return a;
-  }
-  return 0;
+  scr.setU32(S_AERR, 0);
+  bpfLoop(n, addonStep);
+  return i32(scr.u32(S_AERR));
 }
+
+/** Addon `k` of addonPass, a bpf_loop callback (verified once, not once per addon): an error stops the loop. */
+const addonStep = noinline((k: u32): boolean => {
+  const a = addonOne(k & (ADDONS_MAX - 1));
+  if (a >= 0) return false;
+  const scr = kexec_scratch.lookup(0);
+  if (scr !== null) scr.setU32(S_AERR, u32(a));
+  return true;
+});
 
 /**
  * The addons' `.ucode` pieces go first, last addon first: the initrd built so far is read back, and
