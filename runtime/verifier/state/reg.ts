@@ -91,12 +91,50 @@ export const newReg = (): RegState => ({
   precise: false,
 });
 
-export const cloneReg = (r: RegState): RegState => ({ ...r, b: { ...r.b } });
+/** A copy of a register's bounds (field by field: one hidden class, and faster than a spread). */
+const cloneBounds = (b: Bounds): Bounds => ({
+  varOff: b.varOff,
+  smin: b.smin,
+  smax: b.smax,
+  umin: b.umin,
+  umax: b.umax,
+  s32min: b.s32min,
+  s32max: b.s32max,
+  u32min: b.u32min,
+  u32max: b.u32max,
+});
+
+export const cloneReg = (r: RegState): RegState => ({
+  type: r.type,
+  flags: r.flags,
+  off: r.off,
+  b: cloneBounds(r.b),
+  id: r.id,
+  refObjId: r.refObjId,
+  map: r.map,
+  range: r.range,
+  memSize: r.memSize,
+  frameno: r.frameno,
+  subprogno: r.subprogno,
+  btfName: r.btfName,
+  precise: r.precise,
+});
 
 /** copy_register_state: dst becomes an exact copy of src. */
 export const assignReg = (dst: RegState, src: RegState): void => {
-  Object.assign(dst, src);
-  dst.b = { ...src.b };
+  dst.type = src.type;
+  dst.flags = src.flags;
+  dst.off = src.off;
+  dst.b = cloneBounds(src.b);
+  dst.id = src.id;
+  dst.refObjId = src.refObjId;
+  dst.map = src.map;
+  dst.range = src.range;
+  dst.memSize = src.memSize;
+  dst.frameno = src.frameno;
+  dst.subprogno = src.subprogno;
+  dst.btfName = src.btfName;
+  dst.precise = src.precise;
 };
 
 /** __mark_reg_not_init */
