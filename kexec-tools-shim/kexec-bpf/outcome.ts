@@ -40,7 +40,19 @@ export const cmdlineText = (k: Kimage): string | undefined =>
   k.cmdline === undefined ? undefined : Buffer.from(k.cmdline).toString('utf8').replace(/\0+$/, '');
 
 /** kimage.json: what was loaded, without the buffers (those are separate files in the dump). */
-export const kimageSummary = (k: Kimage) => ({
+export const kimageSummary = (k: Kimage): KimageSummary => {
+  // the report and the dump both show it: hash the buffers (up to hundreds of MB) once
+  let summary = summaries.get(k);
+  if (summary === undefined) {
+    summary = summarize(k);
+    summaries.set(k, summary);
+  }
+  return summary;
+};
+type KimageSummary = ReturnType<typeof summarize>;
+const summaries = new WeakMap<Kimage, KimageSummary>();
+
+const summarize = (k: Kimage) => ({
   type: k.type,
   arch: k.arch,
   loader: k.loader,

@@ -20,10 +20,11 @@ export class ResourceStore implements KexecResources {
   readonly #blocks = new Map<BootResourceName, Uint8Array>();
   readonly replaced = new Set<BootResourceName>();
 
+  /** Keeps the initial buffers as they are (no copy: the store never writes into a buffer it was given). */
   constructor(initial: Partial<Record<BootResourceName, Uint8Array>> = {}) {
     for (const r of BOOT_RESOURCES) {
       const b = initial[r.name];
-      if (b !== undefined) this.#items.set(r.name, b.slice());
+      if (b !== undefined) this.#items.set(r.name, b);
     }
   }
 
