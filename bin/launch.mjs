@@ -4,7 +4,7 @@
 // source it was built from is newer than it; without esbuild, or with UKIBPF_FROM_SOURCE=1, the sources run
 // through tsx (UKIBPF_DEBUG_LAUNCH=1 says on stderr which it ran). Each module keeps its own import.meta.url (the .ts file's), so paths next to sources resolve
 // as they do unbundled.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -94,8 +94,29 @@ export const buildBundle = async () => {
   const files = [...result.outputFiles].sort((a, b) => Number(entryPaths.has(a.path)) - Number(entryPaths.has(b.path)));
   for (const f of files) writeAtomic(f.path, f.contents);
   const inputs = Object.keys(result.metafile.inputs).concat(relative(ROOT, fileURLToPath(import.meta.url)));
-  writeAtomic(MANIFEST, `${JSON.stringify({ root: ROOT, builtAt: startedAt, esbuild: esbuild.version, inputs }, null, 1)}\n`);
+  writeAtomic(
+    MANIFEST,
+    `${JSON.stringify({ root: ROOT, builtAt: startedAt, esbuild: esbuild.version, inputs }, null, 1)}\n`,
+  );
+  pruneChunks(new Set(files.map((f) => f.path)));
   return true;
+};
+
+/** How long a replaced chunk stays: a process started on the older bundle may still import it lazily. */
+const CHUNK_GRACE_MS = 60 * 60 * 1000;
+
+/** Removes the chunks of earlier builds (their names carry a content hash, so each build adds its own). */
+const pruneChunks = (current) => {
+  const dir = join(DIST, 'chunks');
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (current.has(path)) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > CHUNK_GRACE_MS) rmSync(path, { force: true });
+    } catch {
+      // removed meanwhile by another builder
+    }
+  }
 };
 
 /** Runs CLI `name`: the bundle when it is (or can be made) fresh, else the sources through tsx. */

@@ -3,11 +3,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './cli/exit.ts';
+import { VERSION } from './cli/version.ts';
 import { COMMANDS } from './commands/index.ts';
 
 const program = new Command('ukibpf')
   .description('eBPF toolchain for kexec of signed UKIs and EFI zboot kernels with a .bpf parser section')
-  .version('0.1.0')
+  .version(VERSION)
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)');
 for (const register of COMMANDS) register(program);

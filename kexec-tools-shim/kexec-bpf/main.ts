@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ARCHES, type Arch } from '../../runtime/kernel/index.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
+import { VERSION } from '../cli/version.ts';
 import { buildCmdline } from './cmdline.ts';
 import { cmdlineText, dumpKimage, exitCodeOf, handover, kimageSummary, strerror } from './outcome.ts';
 import { hashWithProgress } from './progress.ts';
@@ -45,6 +46,11 @@ const program = new Command('kexec-bpf')
   .description(
     'Load a signed UKI / EFI zboot kernel with kexec_file_load(2), running the parser in its .bpf section\n' +
       '(the simulated kernel lives for one invocation: use -l ... -e together, or kexec-bpfd)',
+  )
+  .version(
+    `kexec-bpf ${VERSION} (kexec-tools options, kexec_file_load with a .bpf parser)`,
+    '-v, --version',
+    'print the version',
   )
   .argument('[kernel]', 'the kernel image (PE with a .bpf section, or a plain bzImage/Image)')
   .option('-l, --load', 'load the new kernel into the current kernel')

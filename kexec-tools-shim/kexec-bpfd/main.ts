@@ -1,6 +1,7 @@
 /** `kexec-bpfd`: the loader daemon (see server.ts and protocol.ts; example unit: kexec-bpfd.service). */
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode } from '../cli/exit.ts';
+import { VERSION } from '../cli/version.ts';
 import { Daemon } from './server.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -14,6 +15,7 @@ const positive =
 
 const program = new Command('kexec-bpfd')
   .description('kexec-bpf loader daemon: one simulated kernel, a JSON-lines protocol on a UNIX socket')
+  .version(VERSION)
   .option('--socket <path>', 'the UNIX socket to listen on', '/run/kexec-bpfd.sock')
   .option('--keyring <cert>', 'a trusted certificate for the builtin keyring (repeatable)', collect, [])
   .option('--sig-enforce', 'require a valid signature (CONFIG_KEXEC_SIG_FORCE)')

@@ -4,7 +4,7 @@
  * The bundle is built into a temporary UKIBPF_DIST, so the repository's own .cache/dist is left alone.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,11 +63,18 @@ describe('bin/launch.mjs', () => {
     expect(split(second).launched).toBe(`launch: bundle ${distRel}/kexec-bpf.mjs`);
     expect(manifest().builtAt).toBe(built.builtAt);
 
-    // a bundle built before its sources' last change is stale
+    // a bundle built before its sources' last change is stale; a rebuild removes chunks of builds an hour
+    // old, and keeps younger ones (a process started on them may still import them)
     writeFileSync(join(dist, 'manifest.json'), JSON.stringify({ ...built, builtAt: 0 }));
+    const old = join(dist, 'chunks', 'chunk-OLD.mjs');
+    const young = join(dist, 'chunks', 'chunk-YOUNG.mjs');
+    writeFileSync(old, '');
+    writeFileSync(young, '');
+    utimesSync(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
     const third = await run('kexec-bpf', load, {});
     expect(split(third).launched).toBe(`launch: rebuilt bundle ${distRel}/kexec-bpf.mjs`);
     expect(manifest().builtAt).toBeGreaterThan(0);
+    expect([existsSync(old), existsSync(young)]).toEqual([false, true]);
 
     const source = await run('kexec-bpf', load, { UKIBPF_FROM_SOURCE: '1' });
     expect(split(source).launched).toBe('launch: sources kexec-tools-shim/kexec-bpf/main.ts through tsx');

@@ -142,6 +142,15 @@ describe.concurrent('kexec-bpf', () => {
     expect(r.left).toEqual([]);
   });
 
+  it('-v/--version prints the version, as kexec-tools does, from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['-v', '--version']) {
+      const r = await kexecBpf([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`kexec-bpf ${version} (kexec-tools options, kexec_file_load with a .bpf parser)\n`);
+    }
+  });
+
   it('usage errors: -c refused, -e with nothing loaded, missing files', async () => {
     const c = await kexecBpf(['-c', '-l', img.signed]);
     expect(c.code).toBe(2);
