@@ -62,20 +62,20 @@ const regWidth = (r: RegState): number => {
   return m === 0n ? 0 : m.toString(2).length;
 };
 
-const checkSaneOffset = (off: RegState, type: string): void => {
+const checkSaneOffset = (off: RegState, type: () => string): void => {
   const known = tnumIsConst(off.b.varOff);
   const val = BigInt.asIntN(64, off.b.varOff.value);
   if (known && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF)) {
-    throw new VerifierError(`math between ${type} pointer and ${val} is not allowed`);
+    throw new VerifierError(`math between ${type()} pointer and ${val} is not allowed`);
   }
   if (off.off >= Number(MAX_VAR_OFF) || off.off <= -Number(MAX_VAR_OFF)) {
-    throw new VerifierError(`${type} pointer offset ${off.off} is not allowed`);
+    throw new VerifierError(`${type()} pointer offset ${off.off} is not allowed`);
   }
   if (off.b.smin === S64_MIN) {
-    throw new VerifierError(`math between ${type} pointer and register with unbounded min value is not allowed`);
+    throw new VerifierError(`math between ${type()} pointer and register with unbounded min value is not allowed`);
   }
   if (off.b.smin >= MAX_VAR_OFF || off.b.smin <= -MAX_VAR_OFF) {
-    throw new VerifierError(`value ${off.b.smin} makes ${type} pointer be out of bounds`);
+    throw new VerifierError(`value ${off.b.smin} makes ${type()} pointer be out of bounds`);
   }
 };
 
@@ -101,9 +101,10 @@ const ptrArith = (env: Env, insn: Insn, dst: RegState, ptr: RegState, off: RegSt
     }
     throw new VerifierError(`R${d} 32-bit pointer arithmetic prohibited`);
   }
-  const typeStr = regTypeStr(ptr.type, ptr.flags);
+  // named only in errors: made when one is thrown
+  const typeStr = (): string => regTypeStr(ptr.type, ptr.flags);
   if (ptr.flags & RegFlag.MAYBE_NULL)
-    throw new VerifierError(`R${d} pointer arithmetic on ${typeStr} prohibited, null-check it first`);
+    throw new VerifierError(`R${d} pointer arithmetic on ${typeStr()} prohibited, null-check it first`);
   switch (ptr.type) {
     case 'ctx':
     case 'map_value':
@@ -118,9 +119,9 @@ const ptrArith = (env: Env, insn: Insn, dst: RegState, ptr: RegState, off: RegSt
       break;
     case 'map_ptr':
       if (known && ob.smin === 0n && op === 'add') break;
-      throw new VerifierError(`R${d} pointer arithmetic on ${typeStr} prohibited`);
+      throw new VerifierError(`R${d} pointer arithmetic on ${typeStr()} prohibited`);
     default:
-      throw new VerifierError(`R${d} pointer arithmetic on ${typeStr} prohibited`);
+      throw new VerifierError(`R${d} pointer arithmetic on ${typeStr()} prohibited`);
   }
   const pb = ptr.b;
   const res: RegState = { ...ptr, b: { ...pb } };

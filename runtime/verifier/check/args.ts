@@ -119,12 +119,12 @@ const checkRegType = (r: RegState, regno: number, base: ArgBase, flags: Readonly
 
 /** __check_ptr_off_reg */
 export const checkPtrOffReg = (r: RegState, regno: number, fixedOffOk: boolean): void => {
-  const t = regTypeStr(r.type, r.flags);
-  if (r.off < 0) throw new VerifierError(`negative offset ${t} ptr R${regno} off=${r.off} disallowed`);
+  const t = (): string => regTypeStr(r.type, r.flags);
+  if (r.off < 0) throw new VerifierError(`negative offset ${t()} ptr R${regno} off=${r.off} disallowed`);
   if (!fixedOffOk && r.off)
-    throw new VerifierError(`dereference of modified ${t} ptr R${regno} off=${r.off} disallowed`);
+    throw new VerifierError(`dereference of modified ${t()} ptr R${regno} off=${r.off} disallowed`);
   if (!tnumIsConst(r.b.varOff) || r.b.varOff.value) {
-    throw new VerifierError(`variable ${t} access var_off=${tnumToString(r.b.varOff)} disallowed`);
+    throw new VerifierError(`variable ${t()} access var_off=${tnumToString(r.b.varOff)} disallowed`);
   }
 };
 
@@ -228,14 +228,14 @@ export const checkHelperMemAccess = (
   meta: CallMeta | undefined,
 ): void => {
   const r = reg(env, regno);
-  const typeStr = regTypeStr(r.type, r.flags);
+  const typeStr = (): string => regTypeStr(r.type, r.flags);
   switch (r.type) {
     case 'pkt':
     case 'pkt_meta':
       checkPacketAccess(r, regno, r.off, size, zeroOk);
       return;
     case 'map_key':
-      if (write) throw new VerifierError(`R${regno} cannot write into ${typeStr}`);
+      if (write) throw new VerifierError(`R${regno} cannot write into ${typeStr()}`);
       checkRegion(r, regno, r.off, size, r.map?.keySize ?? 0, zeroOk);
       return;
     case 'map_value':
@@ -243,7 +243,7 @@ export const checkHelperMemAccess = (
       checkRegion(r, regno, r.off, size, r.map?.valueSize ?? 0, zeroOk);
       return;
     case 'mem':
-      if (write && r.flags & RegFlag.RDONLY) throw new VerifierError(`R${regno} cannot write into ${typeStr}`);
+      if (write && r.flags & RegFlag.RDONLY) throw new VerifierError(`R${regno} cannot write into ${typeStr()}`);
       checkRegion(r, regno, r.off, size, r.memSize, zeroOk);
       return;
     case 'stack':
@@ -265,7 +265,7 @@ export const checkHelperMemAccess = (
       break;
   }
   if (zeroOk && size === 0 && registerIsNull(r)) return;
-  throw new VerifierError(`R${regno} type=${typeStr} expected=${regTypeStr('stack', 0)}`);
+  throw new VerifierError(`R${regno} type=${typeStr()} expected=${regTypeStr('stack', 0)}`);
 };
 
 /** check_mem_size_reg: a size argument bounds the memory argument before it. */

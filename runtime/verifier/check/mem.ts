@@ -257,11 +257,11 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
 
 /** check_ptr_off_reg for context pointers. */
 const checkCtxOff = (r: RegState, regno: number): void => {
-  const t = regTypeStr(r.type, r.flags);
-  if (r.off < 0) throw new VerifierError(`negative offset ${t} ptr R${regno} off=${r.off} disallowed`);
-  if (r.off) throw new VerifierError(`dereference of modified ${t} ptr R${regno} off=${r.off} disallowed`);
+  const t = (): string => regTypeStr(r.type, r.flags);
+  if (r.off < 0) throw new VerifierError(`negative offset ${t()} ptr R${regno} off=${r.off} disallowed`);
+  if (r.off) throw new VerifierError(`dereference of modified ${t()} ptr R${regno} off=${r.off} disallowed`);
   if (!tnumIsConst(r.b.varOff) || r.b.varOff.value) {
-    throw new VerifierError(`variable ${t} access var_off=${tnumToString(r.b.varOff)} disallowed`);
+    throw new VerifierError(`variable ${t()} access var_off=${tnumToString(r.b.varOff)} disallowed`);
   }
 };
 
@@ -283,8 +283,8 @@ export const checkMemAccess = (
   const r = reg(env, regno);
   checkAlignment(r, insnOff, size);
   const off = insnOff + r.off;
-  const typeStr = regTypeStr(r.type, r.flags);
-  if (r.flags & RegFlag.MAYBE_NULL) throw new VerifierError(`R${regno} invalid mem access '${typeStr}'`);
+  const typeStr = (): string => regTypeStr(r.type, r.flags);
+  if (r.flags & RegFlag.MAYBE_NULL) throw new VerifierError(`R${regno} invalid mem access '${typeStr()}'`);
   switch (r.type) {
     case 'map_value':
     case 'map_key': {
@@ -299,7 +299,7 @@ export const checkMemAccess = (
       break;
     }
     case 'mem': {
-      if (t === 'write' && r.flags & RegFlag.RDONLY) throw new VerifierError(`R${regno} cannot write into ${typeStr}`);
+      if (t === 'write' && r.flags & RegFlag.RDONLY) throw new VerifierError(`R${regno} cannot write into ${typeStr()}`);
       checkRegion(r, regno, off, size, r.memSize);
       if (dst) markScalarUnknown(dst);
       break;
@@ -347,7 +347,7 @@ export const checkMemAccess = (
       break;
     }
     default:
-      throw new VerifierError(`R${regno} invalid mem access '${typeStr}'`);
+      throw new VerifierError(`R${regno} invalid mem access '${typeStr()}'`);
   }
   if (dst && size < 8 && dst.type === 'scalar') {
     if (signExtend) coerceToSizeSx(dst.b, size);

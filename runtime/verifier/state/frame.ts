@@ -64,17 +64,25 @@ export const newFrame = (frameno: number, subprogno: number, callsite: number): 
   };
 };
 
-export const cloneSlot = (s: StackSlot): StackSlot => ({ types: [...s.types], spilled: cloneReg(s.spilled) });
+// The copies below list their fields: every state is copied at each checkpoint and undecided branch,
+// and literal copies keep one hidden class per kind, which V8 copies faster than spreads.
+
+export const cloneSlot = (s: StackSlot): StackSlot => ({ types: s.types.slice(), spilled: cloneReg(s.spilled) });
 
 export const cloneFrame = (f: FuncState): FuncState => ({
-  ...f,
   regs: f.regs.map(cloneReg),
   stack: f.stack.map(cloneSlot),
+  frameno: f.frameno,
+  subprogno: f.subprogno,
+  callsite: f.callsite,
+  inCallback: f.inCallback,
+  callbackRetRange: f.callbackRetRange,
+  callbackDepth: f.callbackDepth,
 });
 
 export const cloneState = (s: VerifierState): VerifierState => ({
   frames: s.frames.map(cloneFrame),
-  refs: s.refs.map((r) => ({ ...r })),
+  refs: s.refs.map((r) => ({ id: r.id, insnIdx: r.insnIdx })),
   callbackUnrollDepth: s.callbackUnrollDepth,
 });
 
