@@ -4,8 +4,8 @@
  * s* fields hold signed values, u* fields unsigned ones, each within its width.
  */
 import {
-  type Tnum,
   TNUM_UNKNOWN,
+  type Tnum,
   tnumClearSubreg,
   tnumConst,
   tnumConstSubreg,
@@ -13,8 +13,8 @@ import {
   tnumIsConst,
   tnumOr,
   tnumRange,
-  tnumSubreg,
   tnumStep,
+  tnumSubreg,
   tnumSubregIsConst,
 } from './tnum.ts';
 
@@ -75,6 +75,19 @@ export const copyBounds = (to: Bounds, from: Bounds): void => {
   to.u32min = from.u32min;
   to.u32max = from.u32max;
 };
+
+/** A copy of a register's bounds (field by field: one hidden class, and faster than a spread). */
+export const cloneBounds = (b: Bounds): Bounds => ({
+  varOff: b.varOff,
+  smin: b.smin,
+  smax: b.smax,
+  umin: b.umin,
+  umax: b.umax,
+  s32min: b.s32min,
+  s32max: b.s32max,
+  u32min: b.u32min,
+  u32max: b.u32max,
+});
 
 /** ___mark_reg_known: every view of the value is the constant. */
 export const markKnown = (b: Bounds, imm: bigint): void => {
