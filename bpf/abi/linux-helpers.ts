@@ -1,10 +1,11 @@
 /**
  * Prototypes of the standard helpers the project's programs use, exactly as Linux 6.18 defines them
- * (kernel/bpf/helpers.c, ringbuf.c, bpf_iter.c, core.c; kernel/trace/bpf_trace.c).
+ * (kernel/bpf/helpers.c, ringbuf.c, bpf_iter.c, core.c; kernel/trace/bpf_trace.c; net/core/filter.c).
  */
 import { argType as a, retType as r } from './arg-types.ts';
 import { BPF_FUNC } from './helper-ids.ts';
 import { type HelperProto, proto } from './helper-proto.ts';
+import { BPF_PROG_TYPE } from './prog-types.ts';
 
 const INT = r('RET_INTEGER');
 const VOID = r('RET_VOID');
@@ -248,6 +249,44 @@ export const LINUX_HELPER_PROTOS: readonly HelperProto[] = [
     ret: INT,
     args: [a('ARG_PTR_TO_MEM', 'MEM_RDONLY'), a('ARG_CONST_SIZE'), a('ARG_PTR_TO_CONST_STR')],
     scope: { progTypes: 'all' },
+    origin: 'linux',
+  }),
+  // net/core/filter.c: offered by tc_cls_act_func_proto and xdp_func_proto (the lwt and sk_skb
+  // families are left out: their program types are not modelled)
+  proto({
+    id: BPF_FUNC.csum_diff,
+    name: 'bpf_csum_diff',
+    decl: 's64 bpf_csum_diff(__be32 *from, u32 from_size, __be32 *to, u32 to_size, __wsum seed)',
+    ret: INT,
+    args: [
+      a('ARG_PTR_TO_MEM', 'PTR_MAYBE_NULL', 'MEM_RDONLY'),
+      a('ARG_CONST_SIZE_OR_ZERO'),
+      a('ARG_PTR_TO_MEM', 'PTR_MAYBE_NULL', 'MEM_RDONLY'),
+      a('ARG_CONST_SIZE_OR_ZERO'),
+      ANY,
+    ],
+    pktAccess: true,
+    scope: { progTypes: 'net', types: [BPF_PROG_TYPE.SCHED_CLS, BPF_PROG_TYPE.SCHED_ACT, BPF_PROG_TYPE.XDP] },
+    origin: 'linux',
+  }),
+  // bpf_redirect_proto (tc) and bpf_xdp_redirect_proto (xdp) share this shape
+  proto({
+    id: BPF_FUNC.redirect,
+    name: 'bpf_redirect',
+    decl: 'long bpf_redirect(u32 ifindex, u64 flags)',
+    ret: INT,
+    args: [ANY, ANY],
+    scope: { progTypes: 'net', types: [BPF_PROG_TYPE.SCHED_CLS, BPF_PROG_TYPE.SCHED_ACT, BPF_PROG_TYPE.XDP] },
+    origin: 'linux',
+  }),
+  proto({
+    id: BPF_FUNC.xdp_adjust_head,
+    name: 'bpf_xdp_adjust_head',
+    decl: 'long bpf_xdp_adjust_head(struct xdp_buff *xdp_md, int delta)',
+    ret: INT,
+    args: [a('ARG_PTR_TO_CTX'), ANY],
+    changesPktData: true,
+    scope: { progTypes: 'net', types: [BPF_PROG_TYPE.XDP] },
     origin: 'linux',
   }),
 ];

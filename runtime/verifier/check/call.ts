@@ -19,7 +19,15 @@ import {
 import type { Insn } from '../../../bpf/isa/index.ts';
 import { syncBounds } from '../domain/bounds.ts';
 import { allRegs, cloneState, curFrame, type VerifierState } from '../state/frame.ts';
-import { assignReg, makeReg, markNotInit, markScalarUnknown, RegFlag, type RegState } from '../state/reg.ts';
+import {
+  assignReg,
+  isPktPointerAny,
+  makeReg,
+  markNotInit,
+  markScalarUnknown,
+  RegFlag,
+  type RegState,
+} from '../state/reg.ts';
 import { type CallMeta, checkFuncArg, newCallMeta, registerIsNull } from './args.ts';
 import { checkRegArg, cur, type Env, reg, VerifierError } from './env.ts';
 import { checkMemAccess } from './mem.ts';
@@ -46,6 +54,17 @@ const availability = (fn: HelperProto, env: Env): Availability => {
     case 'kexec-hook':
       if (p.progType !== 26) return 'no-proto';
       return fn.scope.hooks.includes(p.attachTarget ?? '') ? 'yes' : 'not-allowed';
+    case 'net':
+      return fn.scope.types.includes(p.progType) ? 'yes' : 'no-proto';
+  }
+};
+
+/** clear_all_pkt_pointers: after a helper that moves the packet, no packet pointer is valid any more. */
+const clearAllPktPointers = (env: Env): void => {
+  for (const r of allRegs(env.state)) {
+    if (!isPktPointerAny(r)) continue;
+    if (env.privileged) markScalarUnknown(r);
+    else markNotInit(r);
   }
 };
 
@@ -219,5 +238,6 @@ export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
   }
   setReturn(env, fn, meta, insnIdx);
   checkMapFuncCompatibility(meta, id);
+  if (fn.changesPktData) clearAllPktPointers(env);
   return { callback, callbackStart };
 };

@@ -1,4 +1,7 @@
-/** Hand-written helper-call programs: maps, ring buffers, references, strings, bpf_loop callbacks. */
+/**
+ * Hand-written helper-call programs: maps, ring buffers, references, strings, bpf_loop callbacks, and
+ * the XDP helpers (one that moves the packet, so packet pointers die; one that takes packet memory).
+ */
 import { type HandCase, MAPS } from './hand-types.ts';
 
 const M = MAPS;
@@ -582,6 +585,77 @@ cb:
   r0 = 0
   exit
 cb:
+  r0 = 0
+  exit`,
+  },
+  {
+    name: 'xdp_adjust_head_reload',
+    maps: M,
+    prog: 'xdp',
+    asm: `
+  r6 = r1
+  r1 = r6
+  r2 = 14
+  call bpf_xdp_adjust_head
+  r2 = *(u32 *)(r6 + 0)
+  r3 = *(u32 *)(r6 + 4)
+  r4 = r2
+  r4 += 1
+  if r4 > r3 goto +1
+  r0 = *(u8 *)(r2 + 0)
+  r0 = 2
+  exit`,
+  },
+  {
+    name: 'xdp_adjust_head_stale_pointer',
+    maps: M,
+    prog: 'xdp',
+    asm: `
+  r6 = r1
+  r7 = *(u32 *)(r1 + 0)
+  r8 = *(u32 *)(r1 + 4)
+  r4 = r7
+  r4 += 14
+  if r4 > r8 goto +5
+  r1 = r6
+  r2 = 14
+  call bpf_xdp_adjust_head
+  r0 = *(u8 *)(r7 + 0)
+  exit
+  r0 = 2
+  exit`,
+  },
+  {
+    name: 'xdp_csum_diff_packet',
+    maps: M,
+    prog: 'xdp',
+    asm: `
+  r2 = *(u32 *)(r1 + 0)
+  r3 = *(u32 *)(r1 + 4)
+  r4 = r2
+  r4 += 8
+  if r4 > r3 goto +6
+  r1 = r2
+  r2 = 8
+  r3 = 0
+  r4 = 0
+  r5 = 0
+  call bpf_csum_diff
+  r0 = 2
+  exit`,
+  },
+  {
+    name: 'socket_csum_diff_unavailable',
+    maps: M,
+    asm: `
+  *(u64 *)(r10 - 8) = 0
+  r1 = r10
+  r1 += -8
+  r2 = 8
+  r3 = 0
+  r4 = 0
+  r5 = 0
+  call bpf_csum_diff
   r0 = 0
   exit`,
   },
