@@ -224,6 +224,7 @@ const A_PTR = STATE + 260;
 const A_DONE = STATE + 264; // unameAgrees: the comparison has ended (a NUL or a difference), they differ
 const A_DIFFER = STATE + 268;
 const S_AERR = STATE + 272; // addonPass: the error that stopped the addons (-errno), 0 when none
+const S_KIND = STATE + 276; // sidecarPiece: the kind of slot being archived
 /** Addon names in ABASE: .linux .cmdline .initrd .ucode .uname (as NAME_*), then .dtb .dtbauto. */
 const A_NAMES = 7;
 const DTB_LO = 0x6274642e;
@@ -778,24 +779,32 @@ const classifyStep = noinline((j: u32): boolean => {
 /** One sidecar archive: every slot of `kind`, supplemented into its directory (one archive per directory). */
 function sidecarPiece(scr: Bytes, kind: u32): void {
   scr.setU32(STATE + 56, 0);
-  for (let j: u32 = 0; j < 16; j++) {
-    const v = kexec_addons.lookup(j);
-    if (v !== null && scr.u32(SLOT_KIND + j * 4) === kind) {
-      const r =
-        kind === K_CRED
-          ? supplementInitrd('/.extra/credentials', v, 256)
-          : kind === K_SYSEXT
-            ? supplementInitrd('/.extra/sysext', v, 256)
-            : supplementInitrd('/.extra/confext', v, 256);
-      // a file the kernel cannot supply is left out, as the stub leaves out what it cannot read
-      if (r > 0) {
-        scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + u32(r));
-        if (scr.u32(STATE + 56) === 0) scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
-        scr.setU32(STATE + 56, 1);
-      }
+  scr.setU32(S_KIND, kind);
+  bpfLoop(16, sidecarStep);
+}
+
+/** Slot `j` of sidecarPiece, a bpf_loop callback (verified once, not once per slot and kind). */
+const sidecarStep = noinline((j: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const v = kexec_addons.lookup(j & 15);
+  const kind = scr.u32(S_KIND);
+  if (v !== null && scr.u32(SLOT_KIND + (j & 15) * 4) === kind) {
+    const r =
+      kind === K_CRED
+        ? supplementInitrd('/.extra/credentials', v, 256)
+        : kind === K_SYSEXT
+          ? supplementInitrd('/.extra/sysext', v, 256)
+          : supplementInitrd('/.extra/confext', v, 256);
+    // a file the kernel cannot supply is left out, as the stub leaves out what it cannot read
+    if (r > 0) {
+      scr.setU32(S_TOTAL, scr.u32(S_TOTAL) + u32(r));
+      if (scr.u32(STATE + 56) === 0) scr.setU32(S_PIECES, scr.u32(S_PIECES) + 1);
+      scr.setU32(STATE + 56, 1);
     }
   }
-}
+  return false;
+});
 
 /** 8 hex digits (either case) at v[at..at+8). */
 function hexAt(v: Bytes, at: u32): u32 {
