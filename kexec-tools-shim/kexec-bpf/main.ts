@@ -204,7 +204,7 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
         say(`kexec_file_load failed: ${out.errno === 0 ? 'the loader did not complete' : strerror(out.errno)}`);
       }
       if (code === ExitCode.OK && out.kimage && o.dump !== undefined) {
-        report.dumped = dumpKimage(o.dump, out.kimage);
+        report.dumped = await dumpKimage(o.dump, out.kimage);
         mark('dumped');
       }
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ERRNO, errnoName } from '../../bpf/abi/index.ts';
 import type { Kimage } from '../../runtime/kernel/index.ts';
 import { ExitCode, type ExitCodeValue } from '../cli/exit.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFilesAtomic } from '../cli/io.ts';
 import type { LoadOutcome } from './session.ts';
 
 /** glibc's strerror() text for a (negative or positive) errno. */
@@ -71,23 +71,19 @@ const summarize = (k: Kimage) => ({
 });
 
 /** Writes kernel, initrd, cmdline and kimage.json into `dir` (each atomically; a stale initrd/cmdline goes). */
-export const dumpKimage = (dir: string, k: Kimage): string[] => {
+export const dumpKimage = async (dir: string, k: Kimage): Promise<string[]> => {
   mkdirSync(dir, { recursive: true });
-  const written = [join(dir, 'kernel')];
-  writeFileAtomic(join(dir, 'kernel'), k.kernel);
+  const files: [string, Uint8Array | string][] = [[join(dir, 'kernel'), k.kernel]];
   for (const [name, bytes] of [
     ['initrd', k.initrd],
     ['cmdline', k.cmdline === undefined ? undefined : new Uint8Array(Buffer.from(cmdlineText(k) ?? ''))],
   ] as const) {
     if (bytes === undefined) rmSync(join(dir, name), { force: true });
-    else {
-      writeFileAtomic(join(dir, name), bytes);
-      written.push(join(dir, name));
-    }
+    else files.push([join(dir, name), bytes]);
   }
-  writeFileAtomic(join(dir, 'kimage.json'), `${JSON.stringify(kimageSummary(k), null, 2)}\n`);
-  written.push(join(dir, 'kimage.json'));
-  return written;
+  files.push([join(dir, 'kimage.json'), `${JSON.stringify(kimageSummary(k), null, 2)}\n`]);
+  await writeFilesAtomic(files);
+  return files.map(([path]) => path);
 };
 
 /** What `kexec -e` would do next: reboot(LINUX_REBOOT_CMD_KEXEC) into these segments. */
