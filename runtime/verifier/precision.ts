@@ -13,13 +13,12 @@
  */
 import { helperById } from '../../bpf/abi/index.ts';
 import { AluOp, CallSrc, Class, classOf, JmpOp, Mask, Mode, Size, Source } from '../../bpf/isa/index.ts';
-import { successors } from './liveness.ts';
+import { backwardMasks, type FlowGraph, flowGraph } from './liveness.ts';
 import { isLddw, type ProgSlot } from './program.ts';
 
 const bit = (r: number): number => 1 << r;
 const R0_R5 = 0x3f;
 const R1_R5 = 0x3e;
-const ALL = 0x7ff;
 
 /** The registers a non-scalar can be in after instruction s, given those before it. */
 const pointersAfter = (s: ProgSlot, before: number): number => {
@@ -58,7 +57,7 @@ const pointersAfter = (s: ProgSlot, before: number): number => {
 };
 
 /** Registers that may hold a pointer before each instruction. */
-const mayBePointer = (prog: readonly ProgSlot[], subprogs: readonly number[]): Uint16Array => {
+const mayBePointer = (prog: readonly ProgSlot[], subprogs: readonly number[], g: FlowGraph): Uint16Array => {
   const n = prog.length;
   const at = new Uint16Array(n);
   const entry = new Set(subprogs);
@@ -71,8 +70,9 @@ const mayBePointer = (prog: readonly ProgSlot[], subprogs: readonly number[]): U
     const i = work.pop() as number;
     const s = prog[i] as ProgSlot;
     const out = pointersAfter(s, at[i] as number);
-    for (const t of successors(prog, i)) {
-      if (t < 0 || t >= n || entry.has(t)) continue;
+    for (let k = g.succFirst[i] as number; k < (g.succFirst[i + 1] as number); k++) {
+      const t = g.succ[k] as number;
+      if (entry.has(t)) continue;
       const merged = (at[t] as number) | out;
       if (merged !== at[t]) {
         at[t] = merged;
@@ -138,25 +138,11 @@ export const preciseRegisters = (
   prog: readonly ProgSlot[],
   subprogs: readonly number[],
   retChecked: boolean,
+  g: FlowGraph = flowGraph(prog),
 ): Uint16Array => {
   const mainEnd = subprogs[1] ?? prog.length;
-  const n = prog.length;
-  const ptr = mayBePointer(prog, subprogs);
-  const need = new Uint16Array(n);
-  const succ = prog.map((s, i) => (s.continuation ? [] : successors(prog, i).filter((t) => t >= 0 && t < n)));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = n - 1; i >= 0; i--) {
-      const s = prog[i] as ProgSlot;
-      if (s.continuation) continue;
-      let out = 0;
-      for (const t of succ[i] as number[]) out |= need[t] as number;
-      const inn = neededBefore(s, out, ptr[i] as number, i >= mainEnd || retChecked) & ALL;
-      if (inn !== need[i]) {
-        need[i] = inn;
-        changed = true;
-      }
-    }
-  }
-  return need;
+  const ptr = mayBePointer(prog, subprogs, g);
+  return backwardMasks(prog, g, (i, out) =>
+    neededBefore(prog[i] as ProgSlot, out, ptr[i] as number, i >= mainEnd || retChecked),
+  );
 };

@@ -5,32 +5,51 @@
  * kernel's mark_chain_precision) match any scalar, as the kernel's imprecise scalars do; spilled
  * scalars are always compared exactly (sound, prunes less than the kernel).
  */
-import type { Bounds } from './domain/bounds.ts';
+import { type Bounds, sameBounds } from './domain/bounds.ts';
 import { tnumIn } from './domain/tnum.ts';
-import { type FuncState, SLOT_SIZE, Slot, type VerifierState } from './state/frame.ts';
+import { type FuncState, isSpilledReg, SLOT_SIZE, Slot, type VerifierState } from './state/frame.ts';
 import { newReg, type RegState } from './state/reg.ts';
 
-type IdMap = Map<number, number>;
+/**
+ * The old-to-current id pairs met so far in one comparison (bpf_idmap). A state holds few ids, so two
+ * parallel arrays searched linearly beat a Map, and one instance is reused (comparisons do not nest).
+ */
+class IdMap {
+  // The first `n` entries are the pairs; the arrays only grow, so clearing allocates nothing.
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private n = 0;
 
-/** check_ids: ids must correspond one to one between old and current. */
-const checkIds = (oldId: number, curId: number, map: IdMap): boolean => {
-  if (!oldId) return true;
-  const seen = map.get(oldId);
-  if (seen !== undefined) return seen === curId;
-  for (const v of map.values()) if (v === curId) return false;
-  map.set(oldId, curId);
-  return true;
-};
+  clear(): IdMap {
+    this.n = 0;
+    return this;
+  }
+
+  /** check_ids: ids must correspond one to one between old and current. */
+  check(oldId: number, curId: number): boolean {
+    if (!oldId) return true;
+    for (let i = 0; i < this.n; i++) if (this.olds[i] === oldId) return this.curs[i] === curId;
+    for (let i = 0; i < this.n; i++) if (this.curs[i] === curId) return false;
+    this.olds[this.n] = oldId;
+    this.curs[this.n] = curId;
+    this.n++;
+    return true;
+  }
+}
+const idMap = new IdMap();
+
+const checkIds = (oldId: number, curId: number, map: IdMap): boolean => map.check(oldId, curId);
 
 const rangeWithin = (o: Bounds, c: Bounds): boolean =>
-  o.umin <= c.umin &&
-  o.umax >= c.umax &&
-  o.smin <= c.smin &&
-  o.smax >= c.smax &&
-  o.u32min <= c.u32min &&
-  o.u32max >= c.u32max &&
-  o.s32min <= c.s32min &&
-  o.s32max >= c.s32max;
+  o === c ||
+  (o.umin <= c.umin &&
+    o.umax >= c.umax &&
+    o.smin <= c.smin &&
+    o.smax >= c.smax &&
+    o.u32min <= c.u32min &&
+    o.u32max >= c.u32max &&
+    o.s32min <= c.s32min &&
+    o.s32max >= c.s32max);
 
 export const regsafe = (o: RegState, c: RegState, ids: IdMap, precise = true): boolean => {
   if (o.type === 'not_init') return true;
@@ -54,13 +73,19 @@ const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
     const os = o.stack[spi];
     const cs = c.stack[spi];
     if (!os) continue;
+    // A slot both states still share (copy-on-write) has the same byte types; its spill is compared
+    // all the same, for the ids it carries.
+    if (os === cs) {
+      if (isSpilledReg(os) && !regsafe(os.spilled, cs.spilled, ids)) return false;
+      continue;
+    }
     for (let i = 0; i < SLOT_SIZE; i++) {
       const ot = os.types[i];
       if (ot === Slot.INVALID || ot === Slot.MISC) continue;
       const ct = cs?.types[i] ?? Slot.INVALID;
       if (ot !== ct) return false;
     }
-    if (os.types[SLOT_SIZE - 1] === Slot.SPILL && !regsafe(os.spilled, cs?.spilled ?? newReg(), ids)) return false;
+    if (isSpilledReg(os) && !regsafe(os.spilled, cs?.spilled ?? newReg(), ids)) return false;
   }
   return true;
 };
@@ -87,7 +112,7 @@ export const statesEqual = (
 ): boolean => {
   if (o.frames.length !== c.frames.length) return false;
   if (o.refs.length !== c.refs.length) return false;
-  const ids: IdMap = new Map();
+  const ids = idMap.clear();
   for (let i = 0; i < o.refs.length; i++) if (!checkIds(o.refs[i]?.id ?? 0, c.refs[i]?.id ?? 0, ids)) return false;
   for (let i = 0; i < o.frames.length; i++) {
     if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), preciseAt(i)))
@@ -95,18 +120,6 @@ export const statesEqual = (
   }
   return true;
 };
-
-const sameBounds = (a: Bounds, b: Bounds): boolean =>
-  a.varOff.value === b.varOff.value &&
-  a.varOff.mask === b.varOff.mask &&
-  a.smin === b.smin &&
-  a.smax === b.smax &&
-  a.umin === b.umin &&
-  a.umax === b.umax &&
-  a.s32min === b.s32min &&
-  a.s32max === b.s32max &&
-  a.u32min === b.u32min &&
-  a.u32max === b.u32max;
 
 /** The fields states_maybe_looping compares (those before `frameno`); maps by identity. */
 const sameRegHead = (ro: RegState, rc: RegState): boolean =>
@@ -157,5 +170,7 @@ export const statesMaybeLooping = (o: VerifierState, c: VerifierState): boolean 
   if (o.frames.length !== c.frames.length) return false;
   const fo = o.frames[o.frames.length - 1] as FuncState;
   const fc = c.frames[c.frames.length - 1] as FuncState;
-  return fo.regs.every((ro, i) => sameRegHead(ro, fc.regs[i] as RegState));
+  for (let i = 0; i < fo.regs.length; i++)
+    if (!sameRegHead(fo.regs[i] as RegState, fc.regs[i] as RegState)) return false;
+  return true;
 };

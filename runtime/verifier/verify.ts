@@ -18,7 +18,7 @@ import { checkMainExit, enterSubprog, leaveSubprog } from './check/subprog.ts';
 import { frameToString } from './log/print.ts';
 import { LogLevel, VerifierLog } from './log/writer.ts';
 import type { ProgramPolicy } from './policy/types.ts';
-import { liveRegisters } from './liveness.ts';
+import { flowGraph, liveRegisters } from './liveness.ts';
 import { preciseRegisters } from './precision.ts';
 import { fromRawSlots, type ProgSlot } from './program.ts';
 import { statesEqual, statesIdentical, statesMaybeLooping } from './prune.ts';
@@ -141,8 +141,9 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     throw e;
   }
   for (let i = 0; i < cfg.subprogs.length; i++) stackDepth.push(0);
-  const live = liveRegisters(prog);
-  const precise = preciseRegisters(prog, cfg.subprogs, options.policy.retRange !== undefined);
+  const graph = flowGraph(prog);
+  const live = liveRegisters(prog, graph);
+  const precise = preciseRegisters(prog, cfg.subprogs, options.policy.retRange !== undefined, graph);
   if (log.states) {
     cfg.subprogs.forEach((start, i) => {
       log.write(`func#${i} @${start}\n`);
@@ -178,6 +179,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   const pending: Pending[] = [];
   let curNode: Node = { state: env.state, branches: 1, parent: undefined, hit: 0, miss: 0 };
 
+  // checkSlot depends on the slots alone: an instruction that passed is not checked again.
+  const slotChecked = new Uint8Array(prog.length);
   let jmpsProcessed = 0;
   let prevJmps = 0;
   let prevInsns = 0;
@@ -208,17 +211,19 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     };
 
   const stateVisited = (idx: number): boolean => {
-    const list = explored.get(idx) ?? [];
+    const list = explored.get(idx) ?? NO_STATES;
     const force = cfg.forceCheckpoints[idx] === 1;
     let addNew = force || (jmpsProcessed - prevJmps >= 2 && processed - prevInsns >= 8);
     const statesCnt = list.length;
+    const liveHere = liveAt(idx);
+    const preciseHere = preciseAt(idx);
     for (let k = 0; k < list.length; k++) {
       const sl = list[k] as Node;
       if (sl.branches > 0) {
         // A callback-calling call is revisited after each callback iteration: an equivalent
         // state there means the iterations converged.
         if (isCallbackCall(prog[idx] as ProgSlot)) {
-          if (statesEqual(sl.state, env.state, liveAt(idx))) {
+          if (statesEqual(sl.state, env.state, liveHere)) {
             sl.hit++;
             return true;
           }
@@ -238,7 +243,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           // Inside a loop, checkpoints are added less often.
           addNew = force || jmpsProcessed - prevJmps >= 20 || processed - prevInsns >= 100;
         }
-      } else if (statesEqual(sl.state, env.state, liveAt(idx), preciseAt(idx))) {
+      } else if (statesEqual(sl.state, env.state, liveHere, preciseHere)) {
         sl.hit++;
         return true;
       }
@@ -262,8 +267,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       hit: 0,
       miss: 0,
     };
-    list.push(node);
-    explored.set(idx, list);
+    if (list === NO_STATES) explored.set(idx, [node]);
+    else list.push(node);
     totalStates++;
     liveStates++;
     peakStates = Math.max(peakStates, liveStates);
@@ -334,10 +339,13 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
             : `(${slot.raw.code.toString(16).padStart(2, '0')}) ???`,
         );
       }
-      const problem = checkSlot(slot.raw, prog[idx + 1]?.raw);
-      if (problem || !slot.insn)
-        throw new VerifierError(problem?.message ?? `unknown opcode ${slot.raw.code.toString(16)}`, 'EINVAL');
-      const insn = slot.insn;
+      if (slotChecked[idx] === 0) {
+        const problem = checkSlot(slot.raw, prog[idx + 1]?.raw);
+        if (problem || !slot.insn)
+          throw new VerifierError(problem?.message ?? `unknown opcode ${slot.raw.code.toString(16)}`, 'EINVAL');
+        slotChecked[idx] = 1;
+      }
+      const insn = slot.insn as Insn;
       const s = insn.spec;
       env.prevInsnIdx = idx;
       const cls = classOf(s.code);
@@ -438,6 +446,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
 };
 
 const DONE = Symbol('done');
+/** The state list of an instruction without checkpoints yet (never written: a list is made on the first). */
+const NO_STATES: Node[] = [];
 
 /** bpf_enable_priv_stack: tracing programs (not iterators) on x86-64, unless a tail call is made. */
 const usesPrivateStack = (policy: ProgramPolicy, prog: readonly ProgSlot[]): boolean =>

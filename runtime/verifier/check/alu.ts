@@ -3,21 +3,13 @@
  * scalar domain; pointer arithmetic follows the kernel's rules and messages.
  */
 import type { Insn } from '../../../bpf/isa/index.ts';
-import {
-  knownBounds,
-  mark32Unbounded,
-  S64_MAX,
-  S64_MIN,
-  s32,
-  syncBounds,
-  U64_MAX,
-  zext32To64,
-} from '../domain/bounds.ts';
+import { knownBounds, mark32Unbounded, S64_MAX, S64_MIN, syncBounds, U64_MAX, zext32To64 } from '../domain/bounds.ts';
 import {
   coerceSubregToSizeSx,
   coerceToSizeSx,
   type ScalarOp,
   scalarAlu,
+  scalarAluImm,
   scalarEnd,
   scalarNeg,
 } from '../domain/scalar-alu.ts';
@@ -79,6 +71,9 @@ const checkSaneOffset = (off: RegState, type: () => string): void => {
   }
 };
 
+/** An integral number inside the s32 range (what BigInt(x) === s32(BigInt(x)) tests, without bigints). */
+const fitsS32 = (x: number): boolean => (x | 0) === x;
+
 const addOv = (a: bigint, b: bigint, signed: boolean): bigint | undefined => {
   const r = a + b;
   return (signed ? BigInt.asIntN(64, r) : BigInt.asUintN(64, r)) === r ? r : undefined;
@@ -132,7 +127,7 @@ const ptrArith = (env: Env, insn: Insn, dst: RegState, ptr: RegState, off: RegSt
   switch (op) {
     case 'add': {
       const fixed = ptr.off + Number(smin);
-      if (known && BigInt(fixed) === BigInt(s32(BigInt(fixed)))) {
+      if (known && fitsS32(fixed)) {
         res.off = fixed;
         break;
       }
@@ -153,7 +148,7 @@ const ptrArith = (env: Env, insn: Insn, dst: RegState, ptr: RegState, off: RegSt
       if (offIsDst) throw new VerifierError(`R${d} tried to subtract pointer from scalar`);
       if (ptr.type === 'stack') throw new VerifierError(`R${d} subtraction from stack pointer prohibited`);
       const fixed = ptr.off - Number(smin);
-      if (known && BigInt(fixed) === BigInt(s32(BigInt(fixed)))) {
+      if (known && fitsS32(fixed)) {
         res.off = fixed;
         break;
       }
@@ -185,7 +180,7 @@ const aluBinary = (env: Env, insn: Insn): void => {
   const dst = reg(env, insn.dst);
   const alu32 = insn.spec.width === 32;
   const op = insn.spec.op as ScalarOp;
-  let src: RegState;
+  let src: RegState | undefined;
   if (insn.spec.source === 'X') {
     src = reg(env, insn.src);
     if (src.type !== 'scalar') {
@@ -203,16 +198,22 @@ const aluBinary = (env: Env, insn: Insn): void => {
       ptrArith(env, insn, dst, dst, src, false);
       return;
     }
-  } else {
+  } else if (dst.type !== 'scalar') {
     src = { ...dst, type: 'scalar', b: knownBounds(BigInt(insn.imm)), id: 0, off: 0 };
-    if (dst.type !== 'scalar') {
-      ptrArith(env, insn, dst, dst, src, false);
-      return;
-    }
+    ptrArith(env, insn, dst, dst, src, false);
+    return;
+  } else {
+    src = undefined;
   }
-  scalarAlu(op, dst.b, src.b, alu32);
-  if (op === 'add' && !alu32 && dst.id && tnumIsConst(src.b.varOff)) {
-    const val = src.b.varOff.value;
+  if (src) scalarAlu(op, dst.b, src.b, alu32);
+  else scalarAluImm(op, dst.b, insn.imm, alu32);
+  // A constant added to a linked scalar (an immediate is its 64-bit sign extension).
+  let val: bigint | undefined;
+  if (op === 'add' && !alu32 && dst.id) {
+    if (src === undefined) val = BigInt.asUintN(64, BigInt(insn.imm));
+    else if (tnumIsConst(src.b.varOff)) val = src.b.varOff.value;
+  }
+  if (val !== undefined) {
     if (dst.id & ADD_CONST || val > 0x7fffffffn) {
       dst.off = 0;
       dst.id = 0;

@@ -7,7 +7,7 @@
 import { type ArgBase, type HelperProto, resolveArg, type TypeFlag } from '../../../bpf/abi/index.ts';
 import { s64, u64 } from '../domain/bounds.ts';
 import { tnumIsConst, tnumToString } from '../domain/tnum.ts';
-import { ensureSlot, isSpilledReg, SLOT_SIZE, Slot } from '../state/frame.ts';
+import { ensureSlot, isSpilledReg, SLOT_SIZE, Slot, writableSlot } from '../state/frame.ts';
 import {
   isPktPointer,
   isPointer,
@@ -198,15 +198,16 @@ const checkStackRange = (
     if (t === Slot.MISC) continue;
     if (t === Slot.ZERO || (t === Slot.INVALID && env.privileged)) {
       if (write) {
-        slot.types[idx] = Slot.MISC;
+        writableSlot(f, spi).types[idx] = Slot.MISC;
         scratchSlot(env, spi);
       }
       continue;
     }
     if (isSpilledReg(slot) && (slot.spilled.type === 'scalar' || env.privileged)) {
       if (write) {
-        markScalarUnknown(slot.spilled);
-        slot.types = slot.types.map((x) => (x === Slot.INVALID ? x : Slot.MISC));
+        const own = writableSlot(f, spi);
+        markScalarUnknown(own.spilled);
+        own.types = own.types.map((x) => (x === Slot.INVALID ? x : Slot.MISC));
         scratchSlot(env, spi);
       }
       continue;

@@ -18,7 +18,7 @@ import {
 } from '../../../bpf/abi/index.ts';
 import type { Insn } from '../../../bpf/isa/index.ts';
 import { syncBounds } from '../domain/bounds.ts';
-import { allRegs, cloneState, curFrame, type VerifierState } from '../state/frame.ts';
+import { cloneState, curFrame, updateRegs, type VerifierState } from '../state/frame.ts';
 import {
   assignReg,
   isPktPointerAny,
@@ -61,11 +61,10 @@ const availability = (fn: HelperProto, env: Env): Availability => {
 
 /** clear_all_pkt_pointers: after a helper that moves the packet, no packet pointer is valid any more. */
 const clearAllPktPointers = (env: Env): void => {
-  for (const r of allRegs(env.state)) {
-    if (!isPktPointerAny(r)) continue;
+  updateRegs(env.state, isPktPointerAny, (r) => {
     if (env.privileged) markScalarUnknown(r);
     else markNotInit(r);
-  }
+  });
 };
 
 /** check_map_func_compatibility: special map types only go to their helpers, and back. */
@@ -96,11 +95,14 @@ const releaseReference = (env: Env, refObjId: number): boolean => {
   const at = s.refs.findIndex((r) => r.id === refObjId);
   if (at < 0) return false;
   s.refs.splice(at, 1);
-  for (const r of allRegs(s)) {
-    if (r.refObjId !== refObjId) continue;
-    if (env.privileged) markScalarUnknown(r);
-    else markNotInit(r);
-  }
+  updateRegs(
+    s,
+    (r) => r.refObjId === refObjId,
+    (r) => {
+      if (env.privileged) markScalarUnknown(r);
+      else markNotInit(r);
+    },
+  );
   return true;
 };
 
@@ -177,6 +179,17 @@ const setReturn = (env: Env, fn: HelperProto, meta: CallMeta, insnIdx: number): 
   }
 };
 
+/** check_func_proto, once per prototype (prototypes are static tables, so the answer never changes). */
+const protoChecked = new WeakMap<HelperProto, boolean>();
+const protoWellFormed = (fn: HelperProto): boolean => {
+  let ok = protoChecked.get(fn);
+  if (ok === undefined) {
+    ok = funcProtoProblems(fn).length === 0;
+    protoChecked.set(fn, ok);
+  }
+  return ok;
+};
+
 /** check_helper_call */
 export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
   const id = insn.imm;
@@ -195,7 +208,7 @@ export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
   if (!env.sleepable && fn.mightSleep) {
     throw new VerifierError('helper call might sleep in a non-sleepable prog', 'EINVAL');
   }
-  if (funcProtoProblems(fn).length) throw new VerifierError(misconfiguredMessage(fn), 'EINVAL');
+  if (!protoWellFormed(fn)) throw new VerifierError(misconfiguredMessage(fn), 'EINVAL');
 
   const meta = newCallMeta();
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);

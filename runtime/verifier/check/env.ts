@@ -51,13 +51,16 @@ export const cur = (env: Env): FuncState => curFrame(env.state);
 export const regs = (env: Env): RegState[] => cur(env).regs;
 export const reg = (env: Env, n: number): RegState => regs(env)[n] as RegState;
 
+// Scratch marks only choose what a verbose log prints after an instruction: without one, nothing
+// reads them, so they are not kept.
 export const scratchReg = (env: Env, n: number): void => {
-  env.scratch.regs.add(n);
+  if (env.log.verbose) env.scratch.regs.add(n);
 };
 export const scratchSlot = (env: Env, spi: number): void => {
-  env.scratch.slots.add(spi);
+  if (env.log.verbose) env.scratch.slots.add(spi);
 };
 export const scratchAll = (env: Env): void => {
+  if (!env.log.verbose) return;
   for (let i = 0; i < 11; i++) env.scratch.regs.add(i);
   for (let i = 0; i < 64; i++) env.scratch.slots.add(i);
 };

@@ -6,7 +6,7 @@ import type { Insn } from '../../../bpf/isa/index.ts';
 import { knownBounds } from '../domain/bounds.ts';
 import { type Cond, flipCond, isRegConst, regConst, scalarBranchTaken, setMinMax } from '../domain/branch.ts';
 import { addBounds } from '../domain/scalar-alu.ts';
-import { allRegs, cloneState, curFrame, type VerifierState } from '../state/frame.ts';
+import { cloneState, curFrame, updateRegs, type VerifierState } from '../state/frame.ts';
 import { ADD_CONST, assignReg, isPktPointerAny, isPointer, mayBeNull, RegFlag, type RegState } from '../state/reg.ts';
 import { checkRegArg, type Env, reg, VerifierError } from './env.ts';
 
@@ -46,7 +46,13 @@ const findGoodPktPointers = (s: VerifierState, ptr: RegState, rightOpen: boolean
   if (ptr.off < 0 || (ptr.off === 0 && rightOpen)) return;
   if (ptr.b.umax > MAX_PACKET_OFF || ptr.b.umax + BigInt(ptr.off) > MAX_PACKET_OFF) return;
   const range = ptr.off + (rightOpen ? 1 : 0);
-  for (const r of allRegs(s)) if (r.type === ptr.type && r.id === ptr.id) r.range = Math.max(r.range, range);
+  updateRegs(
+    s,
+    (r) => r.type === ptr.type && r.id === ptr.id,
+    (r) => {
+      r.range = Math.max(r.range, range);
+    },
+  );
 };
 
 /** mark_pkt_end: the pointer is at (or beyond) pkt_end on this branch. */
@@ -138,40 +144,41 @@ const branchTaken = (r1: RegState, r2: RegState, op: Cond, w32: boolean): 1 | 0 
 /** mark_ptr_or_null_regs: every copy of the pointer (same id) becomes non-null or a scalar 0. */
 const markPtrOrNull = (s: VerifierState, id: number, refObjId: number, isNull: boolean): void => {
   if (refObjId && refObjId === id && isNull) s.refs = s.refs.filter((r) => r.id !== id);
-  for (const r of allRegs(s)) {
-    if (!mayBeNull(r) || r.id !== id) continue;
-    if (isNull) {
-      r.type = 'scalar';
-      r.flags = 0;
+  updateRegs(
+    s,
+    (r) => mayBeNull(r) && r.id === id,
+    (r) => {
+      if (isNull) {
+        r.type = 'scalar';
+        r.flags = 0;
+        r.id = 0;
+        r.refObjId = 0;
+        r.map = undefined;
+        r.b = knownBounds(0n);
+        return;
+      }
+      r.flags &= ~RegFlag.MAYBE_NULL;
       r.id = 0;
-      r.refObjId = 0;
-      r.map = undefined;
-      r.b = knownBounds(0n);
-      continue;
-    }
-    r.flags &= ~RegFlag.MAYBE_NULL;
-    r.id = 0;
-  }
+    },
+  );
 };
 
 /** sync_linked_regs: scalars sharing `known`'s id take its refined range (plus their delta). */
 const syncLinked = (s: VerifierState, known: RegState): void => {
   const base = known.id & ~ADD_CONST;
-  for (const r of allRegs(s)) {
-    if (r === known || r.type !== 'scalar' || (r.id & ~ADD_CONST) !== base) continue;
-    if ((!(r.id & ADD_CONST) && !(known.id & ADD_CONST)) || r.off === known.off) {
+  updateRegs(
+    s,
+    (r) => r !== known && r.type === 'scalar' && (r.id & ~ADD_CONST) === base,
+    (r) => {
       const { id, off } = r;
       assignReg(r, known);
       r.id = id;
       r.off = off;
-    } else {
-      const { id, off } = r;
-      assignReg(r, known);
-      r.id = id;
-      r.off = off;
-      addBounds(r.b, knownBounds(BigInt(off - known.off)));
-    }
-  }
+      if (!((!(id & ADD_CONST) && !(known.id & ADD_CONST)) || off === known.off)) {
+        addBounds(r.b, knownBounds(BigInt(off - known.off)));
+      }
+    },
+  );
 };
 
 export interface JumpOutcome {

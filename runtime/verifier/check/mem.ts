@@ -14,6 +14,7 @@ import {
   SLOT_SIZE,
   Slot,
   type SlotType,
+  writableSlot,
 } from '../state/frame.ts';
 import {
   assignReg,
@@ -164,7 +165,7 @@ export const stackWrite = (
   imm: number | undefined,
 ): void => {
   const spi = slotOf(off);
-  const slot = ensureSlot(f, spi);
+  const slot = writableSlot(f, spi);
   scratchSlot(env, spi);
   noteDepth(env, f, off);
   const aligned = off % SLOT_SIZE === 0;
@@ -283,8 +284,8 @@ export const checkMemAccess = (
   const r = reg(env, regno);
   checkAlignment(r, insnOff, size);
   const off = insnOff + r.off;
-  const typeStr = (): string => regTypeStr(r.type, r.flags);
-  if (r.flags & RegFlag.MAYBE_NULL) throw new VerifierError(`R${regno} invalid mem access '${typeStr()}'`);
+  if (r.flags & RegFlag.MAYBE_NULL)
+    throw new VerifierError(`R${regno} invalid mem access '${regTypeStr(r.type, r.flags)}'`);
   switch (r.type) {
     case 'map_value':
     case 'map_key': {
@@ -299,7 +300,8 @@ export const checkMemAccess = (
       break;
     }
     case 'mem': {
-      if (t === 'write' && r.flags & RegFlag.RDONLY) throw new VerifierError(`R${regno} cannot write into ${typeStr()}`);
+      if (t === 'write' && r.flags & RegFlag.RDONLY)
+        throw new VerifierError(`R${regno} cannot write into ${regTypeStr(r.type, r.flags)}`);
       checkRegion(r, regno, off, size, r.memSize);
       if (dst) markScalarUnknown(dst);
       break;
@@ -323,7 +325,7 @@ export const checkMemAccess = (
         const f = frameOf(env, r);
         noteDepth(env, f, lo);
         for (let at = lo; at < hi; at++) {
-          const slot = ensureSlot(f, slotOf(at));
+          const slot = t === 'write' ? writableSlot(f, slotOf(at)) : ensureSlot(f, slotOf(at));
           if (t === 'write') {
             slot.types[byteIndex(at)] = Slot.MISC;
             slot.spilled = makeReg('not_init');
@@ -347,7 +349,7 @@ export const checkMemAccess = (
       break;
     }
     default:
-      throw new VerifierError(`R${regno} invalid mem access '${typeStr()}'`);
+      throw new VerifierError(`R${regno} invalid mem access '${regTypeStr(r.type, r.flags)}'`);
   }
   if (dst && size < 8 && dst.type === 'scalar') {
     if (signExtend) coerceToSizeSx(dst.b, size);

@@ -59,6 +59,7 @@ export const unboundedBounds = (): Bounds => ({
 });
 
 export const knownBounds = (imm: bigint): Bounds => {
+  if (imm === 0n) return cloneBounds(ZERO_BOUNDS);
   const b = unboundedBounds();
   markKnown(b, imm);
   return b;
@@ -102,6 +103,13 @@ export const markKnown = (b: Bounds, imm: bigint): void => {
   b.u32min = u32(v);
   b.u32max = u32(v);
 };
+
+/** The constant 0, the commonest constant (every pointer's offset): copied, not recomputed. */
+const ZERO_BOUNDS: Bounds = (() => {
+  const b = unboundedBounds();
+  markKnown(b, 0n);
+  return b;
+})();
 
 export const markKnown32 = (b: Bounds, imm: bigint): void => {
   b.varOff = tnumConstSubreg(b.varOff, imm);
@@ -266,14 +274,114 @@ export const boundOffset = (b: Bounds): void => {
   b.varOff = tnumOr(tnumClearSubreg(v64), v32);
 };
 
-/** reg_bounds_sync */
-export const syncBounds = (b: Bounds): void => {
+/** reg_bounds_sync, computed (syncBounds is this behind a memo). */
+export const computeSyncBounds = (b: Bounds): void => {
   updateBounds(b);
   deduceBounds(b);
   deduceBounds(b);
   boundOffset(b);
   updateBounds(b);
 };
+
+export const sameBounds = (a: Bounds, b: Bounds): boolean =>
+  a.varOff.value === b.varOff.value &&
+  a.varOff.mask === b.varOff.mask &&
+  a.smin === b.smin &&
+  a.smax === b.smax &&
+  a.umin === b.umin &&
+  a.umax === b.umax &&
+  a.s32min === b.s32min &&
+  a.s32max === b.s32max &&
+  a.u32min === b.u32min &&
+  a.u32max === b.u32max;
+
+/**
+ * A memo of a pure function of one or two Bounds (plus an integer tag naming the operation): a path
+ * walk meets the same few thousand inputs over and over (over 85% repeats on the UKI parser), while
+ * one reg_bounds_sync or ALU transfer costs hundreds of bigint operations. A direct-mapped table keeps
+ * the latest input per slot; an entry answers only when the tag and every input field are equal, so
+ * a hash collision costs a recomputation, never a wrong result.
+ */
+const MEMO_SIZE = 1 << 12;
+const MEMO_FILLER = unboundedBounds();
+
+export class BoundsMemo {
+  // Filled up front: packed arrays (writing far past the end would make a sparse, slow one).
+  // Tags are integers up to 2^53 (an ALU immediate is part of its tag).
+  private readonly tags = new Float64Array(MEMO_SIZE).fill(-1);
+  private readonly firsts = new Array<Bounds>(MEMO_SIZE).fill(MEMO_FILLER);
+  private readonly seconds = new Array<Bounds | undefined>(MEMO_SIZE).fill(undefined);
+  private readonly outputs = new Array<Bounds>(MEMO_SIZE).fill(MEMO_FILLER);
+
+  /**
+   * `compute(d, b, tag)` on `d` in place, or the remembered result for this exact input copied into
+   * `d`. `b` (a second, read-only input; it may be `d` itself) reaches compute as a copy taken first.
+   */
+  apply(
+    tag: number,
+    d: Bounds,
+    b: Bounds | undefined,
+    compute: (d: Bounds, b: Bounds | undefined, tag: number) => void,
+  ): void {
+    const slot = this.slot(tag, d, b);
+    const hit = this.get(slot, tag, d, b);
+    if (hit !== undefined) {
+      copyBounds(d, hit);
+      return;
+    }
+    const before = cloneBounds(d);
+    const second = b === undefined ? undefined : cloneBounds(b);
+    compute(d, second, tag);
+    this.put(slot, tag, before, second, d);
+  }
+
+  /** The table slot of an input (pass it to get and put). */
+  slot(tag: number, a: Bounds, b: Bounds | undefined): number {
+    let h = mixBounds(Math.imul((tag + 1) ^ (tag / 4294967296), 0x9e3779b1), a);
+    if (b !== undefined) h = mixBounds(h, b);
+    return (h ^ (h >>> 16)) & (MEMO_SIZE - 1);
+  }
+
+  /** The stored result for exactly this input, if the slot holds it. */
+  get(slot: number, tag: number, a: Bounds, b: Bounds | undefined): Bounds | undefined {
+    if (this.tags[slot] !== tag) return undefined;
+    if (!sameBounds(this.firsts[slot] as Bounds, a)) return undefined;
+    const second = this.seconds[slot];
+    if (b === undefined ? second !== undefined : second === undefined || !sameBounds(second, b)) return undefined;
+    return this.outputs[slot];
+  }
+
+  /** Stores copies of the input (as it was before the call) and of its result. */
+  put(slot: number, tag: number, a: Bounds, b: Bounds | undefined, out: Bounds): void {
+    this.tags[slot] = tag;
+    this.firsts[slot] = a;
+    this.seconds[slot] = b;
+    this.outputs[slot] = cloneBounds(out);
+  }
+}
+
+/** Mixes a bigint into a 32-bit hash through its (rounded) double value: no bigint allocation. */
+const mix = (h: number, x: bigint): number => {
+  const d = Number(x);
+  return Math.imul(h ^ (d | 0) ^ ((d / 4294967296) | 0), 0x9e3779b1);
+};
+
+/** The signed 32-bit bounds are left out: they rarely tell inputs apart that the others do not. */
+const mixBounds = (h: number, b: Bounds): number => {
+  h = mix(h, b.varOff.value);
+  h = mix(h, b.varOff.mask);
+  h = mix(h, b.smin);
+  h = mix(h, b.smax);
+  h = mix(h, b.umin);
+  h = mix(h, b.umax);
+  h = mix(h, b.u32min);
+  return mix(h, b.u32max);
+};
+
+const syncMemo = new BoundsMemo();
+
+/** reg_bounds_sync */
+export const syncBounds = (b: Bounds): void => syncMemo.apply(0, b, undefined, computeSyncBounds);
 
 /** reg_bounds_sanity_check's conditions; the reason, or undefined when consistent. */
 export const boundsViolation = (b: Bounds): string | undefined => {

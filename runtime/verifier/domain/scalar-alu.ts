@@ -5,6 +5,7 @@
  */
 import {
   type Bounds,
+  BoundsMemo,
   knownBounds,
   mark32Unbounded,
   mark64Unbounded,
@@ -330,13 +331,52 @@ export const isSafeToCompute = (op: ScalarOp | 'neg' | 'end', s: Bounds, alu32: 
   }
 };
 
-/** dst = dst op src on scalars, followed by zero-extension (alu32) and bounds sync. */
-export const scalarAlu = (op: ScalarOp, d: Bounds, src: Bounds, alu32: boolean): void => {
-  if (!isSafeToCompute(op, src, alu32)) {
+/** Memo tags: an operation and width below 32; with an immediate, 32 * (1 + imm + 2^31) more. */
+const OPS: readonly ScalarOp[] = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'sdiv',
+  'mod',
+  'smod',
+  'or',
+  'and',
+  'xor',
+  'lsh',
+  'rsh',
+  'arsh',
+];
+const opTag = (op: ScalarOp, alu32: boolean): number => OPS.indexOf(op) * 2 + (alu32 ? 1 : 0);
+const IMM_BASE = 2 ** 31;
+const aluMemo = new BoundsMemo();
+
+const aluByTag = (d: Bounds, s: Bounds | undefined, tag: number): void => {
+  const opw = tag % 32;
+  const src = s ?? knownBounds(BigInt(Math.floor(tag / 32) - 1 - IMM_BASE));
+  computeScalarAlu(OPS[opw >> 1] as ScalarOp, d, src, (opw & 1) === 1);
+};
+
+/**
+ * dst = dst op src on scalars, followed by zero-extension (alu32) and bounds sync. A pure function of
+ * (op, width, d, src): repeats are answered from the memo (see BoundsMemo).
+ */
+export const scalarAlu = (op: ScalarOp, d: Bounds, src: Bounds, alu32: boolean): void =>
+  aluMemo.apply(opTag(op, alu32), d, src, aluByTag);
+
+/** dst = dst op imm: scalarAlu with the constant source, memoised on the immediate itself. */
+export const scalarAluImm = (op: ScalarOp, d: Bounds, imm: number, alu32: boolean): void =>
+  aluMemo.apply(32 * (1 + imm + IMM_BASE) + opTag(op, alu32), d, undefined, aluByTag);
+
+/**
+ * The transfer itself (scalarAlu and scalarAluImm are this behind a memo); `s` must not alias `d`,
+ * and is not written.
+ */
+export const computeScalarAlu = (op: ScalarOp, d: Bounds, s: Bounds, alu32: boolean): void => {
+  if (!isSafeToCompute(op, s, alu32)) {
     markUnknown(d);
     return;
   }
-  const s = { ...src };
   switch (op) {
     case 'add':
       add32(d, s);
@@ -420,8 +460,16 @@ export const scalarEnd = (d: Bounds, bits: 16 | 32 | 64, swap: boolean): void =>
   syncBounds(d);
 };
 
-/** coerce_reg_to_size: keep the low `size` bytes (zero-extending narrow load). */
-export const coerceToSize = (d: Bounds, size: number): void => {
+const coerceMemo = new BoundsMemo();
+
+/**
+ * coerce_reg_to_size: keep the low `size` bytes (zero-extending narrow load). Most narrow loads
+ * coerce the same unknown scalar: a pure function of (d, size), memoised.
+ */
+export const coerceToSize = (d: Bounds, size: number): void =>
+  coerceMemo.apply(size, d, undefined, computeCoerceToSize);
+
+const computeCoerceToSize = (d: Bounds, _b: Bounds | undefined, size: number): void => {
   d.varOff = tnumCast(d.varOff, size);
   const mask = (1n << BigInt(size * 8)) - 1n;
   if ((d.umin & ~mask) === (d.umax & ~mask)) {

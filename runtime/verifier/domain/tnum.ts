@@ -119,6 +119,8 @@ export const tnumIsAligned = (a: Tnum, size: bigint): boolean =>
 
 /** True if every value of b is a value of a. */
 export const tnumIn = (a: Tnum, b: Tnum): boolean => {
+  // A constant contains only itself (the general test below, without its bigint temporaries).
+  if (a.mask === 0n) return b.mask === 0n && a.value === b.value;
   if (b.mask & ~a.mask) return false;
   return a.value === (b.value & ~a.mask);
 };

@@ -17,6 +17,11 @@ export interface StackSlot {
   types: SlotType[];
   /** The spilled register (meaningful when the slot holds a spill). */
   spilled: RegState;
+  /**
+   * Held by more than one frame (cloneFrame shares slots): read freely, but write only through
+   * writableSlot / updateRegs, which copy it first.
+   */
+  shared: boolean;
 }
 
 export interface FuncState {
@@ -47,7 +52,11 @@ export interface VerifierState {
   callbackUnrollDepth: number;
 }
 
-export const newSlot = (): StackSlot => ({ types: Array<SlotType>(SLOT_SIZE).fill(Slot.INVALID), spilled: newReg() });
+export const newSlot = (): StackSlot => ({
+  types: Array<SlotType>(SLOT_SIZE).fill(Slot.INVALID),
+  spilled: newReg(),
+  shared: false,
+});
 
 export const newFrame = (frameno: number, subprogno: number, callsite: number): FuncState => {
   const regs = Array.from({ length: 11 }, () => newReg());
@@ -65,13 +74,23 @@ export const newFrame = (frameno: number, subprogno: number, callsite: number): 
 };
 
 // The copies below list their fields: every state is copied at each checkpoint and undecided branch,
-// and literal copies keep one hidden class per kind, which V8 copies faster than spreads.
+// and literal copies keep one hidden class per kind, which V8 copies faster than spreads. Stack slots
+// are shared copy-on-write: most of a frame's slots never change between two copies of a state.
 
-export const cloneSlot = (s: StackSlot): StackSlot => ({ types: s.types.slice(), spilled: cloneReg(s.spilled) });
+const cloneSlot = (s: StackSlot): StackSlot => ({
+  types: s.types.slice(),
+  spilled: cloneReg(s.spilled),
+  shared: false,
+});
+
+const shareSlots = (stack: readonly StackSlot[]): StackSlot[] => {
+  for (let spi = 0; spi < stack.length; spi++) (stack[spi] as StackSlot).shared = true;
+  return stack.slice();
+};
 
 export const cloneFrame = (f: FuncState): FuncState => ({
   regs: f.regs.map(cloneReg),
-  stack: f.stack.map(cloneSlot),
+  stack: shareSlots(f.stack),
   frameno: f.frameno,
   subprogno: f.subprogno,
   callsite: f.callsite,
@@ -88,20 +107,39 @@ export const cloneState = (s: VerifierState): VerifierState => ({
 
 export const curFrame = (s: VerifierState): FuncState => s.frames[s.frames.length - 1] as FuncState;
 
-/** Grow the frame's slot array so that `spi` exists (grow_stack_state). */
+/** Grow the frame's slot array so that `spi` exists (grow_stack_state); the slot, to read. */
 export const ensureSlot = (f: FuncState, spi: number): StackSlot => {
   while (f.stack.length <= spi) f.stack.push(newSlot());
   return f.stack[spi] as StackSlot;
 };
 
+/** ensureSlot, for writing: a slot this frame alone holds (a shared one is copied first). */
+export const writableSlot = (f: FuncState, spi: number): StackSlot => {
+  const slot = ensureSlot(f, spi);
+  if (!slot.shared) return slot;
+  const own = cloneSlot(slot);
+  f.stack[spi] = own;
+  return own;
+};
+
 export const isSpilledReg = (s: StackSlot): boolean => s.types[SLOT_SIZE - 1] === Slot.SPILL;
 
-/** Every register and spilled register of every frame (bpf_for_each_reg_in_vstate). */
-export function* allRegs(s: VerifierState): Generator<RegState> {
-  for (const f of s.frames) {
-    for (const r of f.regs) yield r;
-    for (const slot of f.stack) if (isSpilledReg(slot)) yield slot.spilled;
+/**
+ * bpf_for_each_reg_in_vstate: `update` each register and spilled register of every frame that
+ * `match` selects, in frame order, registers before stack slots (a spill's slot is made writable).
+ */
+export const updateRegs = (s: VerifierState, match: (r: RegState) => boolean, update: (r: RegState) => void): void => {
+  for (let fi = 0; fi < s.frames.length; fi++) {
+    const f = s.frames[fi] as FuncState;
+    for (let i = 0; i < f.regs.length; i++) {
+      const r = f.regs[i] as RegState;
+      if (match(r)) update(r);
+    }
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      const slot = f.stack[spi] as StackSlot;
+      if (isSpilledReg(slot) && match(slot.spilled)) update(writableSlot(f, spi).spilled);
+    }
   }
-}
+};
 
 export { assignReg, markNotInit };

@@ -3,7 +3,7 @@
  * base type plus flags, a fixed offset `off` and a variable offset in `b` (the same Bounds a scalar
  * uses for its value).
  */
-import { type Bounds, cloneBounds, knownBounds, markKnown, markUnknown, unboundedBounds } from '../domain/bounds.ts';
+import { type Bounds, cloneBounds, knownBounds, unboundedBounds } from '../domain/bounds.ts';
 
 export type RegBase =
   | 'not_init'
@@ -124,38 +124,64 @@ export const assignReg = (dst: RegState, src: RegState): void => {
   dst.precise = src.precise;
 };
 
-/** __mark_reg_not_init */
-export const markNotInit = (r: RegState): void => {
-  assignReg(r, newReg());
+/**
+ * Every field of `r` to newReg()'s values, with the given type and bounds (without building a whole
+ * register to copy from: these run on most instructions). `b` must be a fresh object: the old one may
+ * be shared with a shallow copy of `r`.
+ */
+const resetReg = (r: RegState, type: RegBase, b: Bounds): void => {
+  r.type = type;
+  r.flags = 0;
+  r.off = 0;
+  r.b = b;
+  r.id = 0;
+  r.refObjId = 0;
+  r.map = undefined;
+  r.range = 0;
+  r.memSize = 0;
+  r.frameno = 0;
+  r.subprogno = 0;
+  r.btfName = '';
+  r.precise = false;
 };
 
-/** __mark_reg_unknown (privileged: imprecise) */
+/** __mark_reg_not_init */
+export const markNotInit = (r: RegState): void => {
+  resetReg(r, 'not_init', unboundedBounds());
+};
+
+/** __mark_reg_unknown (privileged: imprecise); unboundedBounds() is the unknown scalar's. */
 export const markScalarUnknown = (r: RegState): void => {
-  assignReg(r, newReg());
-  r.type = 'scalar';
-  markUnknown(r.b);
+  resetReg(r, 'scalar', unboundedBounds());
 };
 
 /** A scalar with a known value. */
 export const markScalarConst = (r: RegState, v: bigint): void => {
-  assignReg(r, newReg());
-  r.type = 'scalar';
-  markKnown(r.b, v);
+  resetReg(r, 'scalar', knownBounds(v));
 };
 
 /** __mark_reg_known_zero: pointer with zero variable offset (type set by the caller). */
 export const markKnownZero = (r: RegState): void => {
-  const keepType = r.type;
-  assignReg(r, newReg());
-  r.type = keepType;
-  r.b = knownBounds(0n);
+  resetReg(r, r.type, knownBounds(0n));
 };
 
-export const makeReg = (type: RegBase, init: Partial<Omit<RegState, 'type' | 'b'>> = {}): RegState => {
-  const r = newReg();
-  r.type = type;
-  r.b = knownBounds(0n);
-  Object.assign(r, init);
+export const makeReg = (type: RegBase, init?: Partial<Omit<RegState, 'type' | 'b'>>): RegState => {
+  const r: RegState = {
+    type,
+    flags: 0,
+    off: 0,
+    b: knownBounds(0n),
+    id: 0,
+    refObjId: 0,
+    map: undefined,
+    range: 0,
+    memSize: 0,
+    frameno: 0,
+    subprogno: 0,
+    btfName: '',
+    precise: false,
+  };
+  if (init) Object.assign(r, init);
   return r;
 };
 
