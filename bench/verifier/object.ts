@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readObject } from '../../bpf/elf/index.ts';
-import { linkProgram, policyForSection, verify } from '../../runtime/verifier/index.ts';
+import { linkedVerifyOptions, linkProgram, verify } from '../../runtime/verifier/index.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,20 +23,14 @@ const obj = readObject(readFileSync(file), { file: basename(file) });
 const fn = obj.programs[0];
 if (fn === undefined) throw new Error(`${file}: no program`);
 const linked = linkProgram(obj, fn);
-const policy = linked.match ? policyForSection(linked.match) : undefined;
+const policy = linked.policy;
 if (policy === undefined) throw new Error(`${file}: no program type for the program's section`);
 
 const rows = [];
 for (let i = 0; i < Math.max(1, Number(args.runs)); i++) {
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const r = verify(linked.slots, {
-    policy,
-    maps: linked.maps,
-    license: linked.license,
-    sleepable: linked.match?.sleepable ?? false,
-    funcLinkage: linked.funcLinkage,
-  });
+  const r = verify(linked.slots, linkedVerifyOptions(linked, policy));
   const cpu = process.cpuUsage(cpu0);
   rows.push({
     run: i + 1,

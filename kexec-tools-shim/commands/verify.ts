@@ -9,7 +9,13 @@ import { PROG_TYPES, progTypeForSection } from '../../bpf/abi/index.ts';
 import { ElfError, readObject } from '../../bpf/elf/index.ts';
 import { BpfError, closeFd, mapCreate, mapUpdate, progLoad } from '../../runtime/linux/index.ts';
 import { type ProgramPolicy, type VerifierResult, verify } from '../../runtime/verifier/index.ts';
-import { LinkError, type LinkedProgram, linkProgram, policyForSection } from '../../runtime/verifier/load/object.ts';
+import {
+  LinkError,
+  type LinkedProgram,
+  linkedVerifyOptions,
+  linkProgram,
+  policyForSection,
+} from '../../runtime/verifier/load/object.ts';
 import { CliError, ExitCode } from '../cli/exit.ts';
 import { readInput } from '../cli/io.ts';
 
@@ -127,14 +133,7 @@ const verifyObject = (file: string, opts: VerifyOptions): Report[] => {
       throw e;
     }
     const { policy, typeId } = policyFor(linked, opts.progType);
-    const result = verify(linked.slots, {
-      policy,
-      maps: linked.maps,
-      license: linked.license,
-      sleepable: linked.match?.sleepable ?? false,
-      funcLinkage: linked.funcLinkage,
-      logLevel,
-    });
+    const result = verify(linked.slots, { ...linkedVerifyOptions(linked, policy), logLevel });
     let kernel: KernelVerdict | undefined;
     if (opts.kernel) {
       try {

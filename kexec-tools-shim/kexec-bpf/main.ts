@@ -183,13 +183,15 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       });
       mark('loaded');
       code = exitCodeOf(out);
+      // the report and the dump both show it; it hashes the buffers (up to hundreds of MB): once
+      const summary = out.kimage ? kimageSummary(out.kimage) : null;
       report.load = {
         errno: out.errno,
         message: out.errno === 0 ? null : strerror(out.errno),
         stages: out.stages,
         openFailed: out.openFailed ?? null,
         loaderCrash: out.loaderCrash ?? null,
-        kimage: out.kimage ? kimageSummary(out.kimage) : null,
+        kimage: summary,
       };
       if (!o.json) printStages(out, o.debug === true);
       if (o.debug && !o.json && !out.openFailed)
@@ -203,8 +205,8 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       if (out.errno !== 0 || (out.loaderCrash && out.errno === 0)) {
         say(`kexec_file_load failed: ${out.errno === 0 ? 'the loader did not complete' : strerror(out.errno)}`);
       }
-      if (code === ExitCode.OK && out.kimage && o.dump !== undefined) {
-        report.dumped = await dumpKimage(o.dump, out.kimage);
+      if (code === ExitCode.OK && out.kimage && summary && o.dump !== undefined) {
+        report.dumped = await dumpKimage(o.dump, out.kimage, summary);
         mark('dumped');
       }
     }

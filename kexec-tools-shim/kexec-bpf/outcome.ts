@@ -40,19 +40,7 @@ export const cmdlineText = (k: Kimage): string | undefined =>
   k.cmdline === undefined ? undefined : Buffer.from(k.cmdline).toString('utf8').replace(/\0+$/, '');
 
 /** kimage.json: what was loaded, without the buffers (those are separate files in the dump). */
-export const kimageSummary = (k: Kimage): KimageSummary => {
-  // the report and the dump both show it: hash the buffers (up to hundreds of MB) once
-  let summary = summaries.get(k);
-  if (summary === undefined) {
-    summary = summarize(k);
-    summaries.set(k, summary);
-  }
-  return summary;
-};
-type KimageSummary = ReturnType<typeof summarize>;
-const summaries = new WeakMap<Kimage, KimageSummary>();
-
-const summarize = (k: Kimage) => ({
+export const kimageSummary = (k: Kimage) => ({
   type: k.type,
   arch: k.arch,
   loader: k.loader,
@@ -69,9 +57,13 @@ const summarize = (k: Kimage) => ({
     result: s.result === undefined ? null : Buffer.from(s.result).toString('hex'),
   })),
 });
+export type KimageSummary = ReturnType<typeof kimageSummary>;
 
-/** Writes kernel, initrd, cmdline and kimage.json into `dir` (each atomically; a stale initrd/cmdline goes). */
-export const dumpKimage = async (dir: string, k: Kimage): Promise<string[]> => {
+/**
+ * Writes kernel, initrd, cmdline and kimage.json (`summary`, which hashed the buffers) into `dir`,
+ * each atomically; a stale initrd/cmdline goes.
+ */
+export const dumpKimage = async (dir: string, k: Kimage, summary: KimageSummary): Promise<string[]> => {
   mkdirSync(dir, { recursive: true });
   const files: [string, Uint8Array | string][] = [[join(dir, 'kernel'), k.kernel]];
   for (const [name, bytes] of [
@@ -81,7 +73,7 @@ export const dumpKimage = async (dir: string, k: Kimage): Promise<string[]> => {
     if (bytes === undefined) rmSync(join(dir, name), { force: true });
     else files.push([join(dir, name), bytes]);
   }
-  files.push([join(dir, 'kimage.json'), `${JSON.stringify(kimageSummary(k), null, 2)}\n`]);
+  files.push([join(dir, 'kimage.json'), `${JSON.stringify(summary, null, 2)}\n`]);
   await writeFilesAtomic(files);
   return files.map(([path]) => path);
 };

@@ -12,6 +12,7 @@ import { type Insn, type RawSlot, toSlots } from '../../../bpf/isa/index.ts';
 import { kexecParserHook, socketFilter, syscall, tracingFentry, xdp } from '../policy/prog-types.ts';
 import type { ProgramPolicy } from '../policy/types.ts';
 import type { MapDesc } from '../state/reg.ts';
+import type { VerifyOptions } from '../verify.ts';
 
 export class LinkError extends Error {
   override readonly name = 'LinkError';
@@ -170,3 +171,12 @@ const relocate = (
   }
   throw new LinkError(`relocation against ${sym.name} in ${section} is not supported`);
 };
+
+/** The verify() options a libbpf-style load of `p` amounts to: its maps, license, sleepable flag, func_info. */
+export const linkedVerifyOptions = (p: LinkedProgram, policy: ProgramPolicy): VerifyOptions => ({
+  policy,
+  maps: p.maps,
+  license: p.license,
+  sleepable: p.match?.sleepable ?? false,
+  funcLinkage: p.funcLinkage,
+});

@@ -75,11 +75,12 @@ export interface RegState {
   precise: boolean;
 }
 
-export const newReg = (): RegState => ({
-  type: 'not_init',
+/** A register with every field at its zero value, of `type` with bounds `b` (the one field list). */
+const freshReg = (type: RegBase, b: Bounds): RegState => ({
+  type,
   flags: 0,
   off: 0,
-  b: unboundedBounds(),
+  b,
   id: 0,
   refObjId: 0,
   map: undefined,
@@ -90,6 +91,8 @@ export const newReg = (): RegState => ({
   btfName: '',
   precise: false,
 });
+
+export const newReg = (): RegState => freshReg('not_init', unboundedBounds());
 
 export const cloneReg = (r: RegState): RegState => ({
   type: r.type,
@@ -166,21 +169,7 @@ export const markKnownZero = (r: RegState): void => {
 };
 
 export const makeReg = (type: RegBase, init?: Partial<Omit<RegState, 'type' | 'b'>>): RegState => {
-  const r: RegState = {
-    type,
-    flags: 0,
-    off: 0,
-    b: knownBounds(0n),
-    id: 0,
-    refObjId: 0,
-    map: undefined,
-    range: 0,
-    memSize: 0,
-    frameno: 0,
-    subprogno: 0,
-    btfName: '',
-    precise: false,
-  };
+  const r = freshReg(type, knownBounds(0n));
   if (init) Object.assign(r, init);
   return r;
 };
