@@ -1,148 +1,457 @@
 /**
- * Which scalar registers need to be precise, per instruction: a static over-approximation of the
- * kernel's precision tracking (mark_chain_precision). A scalar's exact value matters only where it
- * decides something: a conditional jump, pointer arithmetic, a helper or subprogram argument, a
- * range-checked return value, or a value stored to memory (which a later load may use). A backward
- * data-flow pass gives, before each instruction, the registers whose value can reach such a use on
- * some path; state pruning compares the other scalars by type only, as the kernel compares
- * imprecise scalars. Being static, it marks more than the kernel does (never less): sound, with
- * processed counts between "everything precise" and the kernel's.
- *
- * "Can this register hold a pointer here" comes from a forward may-analysis, needed to tell pointer
- * arithmetic (whose scalar operand must be precise) from plain arithmetic.
+ * Scalar precision tracking, as the kernel does it (mark_chain_precision and backtrack_insn).
+ * Scalars start imprecise; where a scalar's exact value decides something (a branch the verifier
+ * resolved, pointer arithmetic, a size or constant argument, a checked return value), the path is
+ * walked backwards through the current state's jump history and then its parent checkpoints, marking
+ * every register and spilled slot the value was computed from as precise in those checkpoints.
+ * Pruning (prune.ts) compares an old state's imprecise scalars by type only. When a path is pruned,
+ * the old state's precise scalars are pushed back into the pruned path's checkpoints in the same way
+ * (propagate_precision). What backtracking cannot follow falls back to marking every scalar precise.
  */
-import { helperById } from '../../bpf/abi/index.ts';
-import { AluOp, CallSrc, Class, classOf, JmpOp, Mask, Mode, Size, Source } from '../../bpf/isa/index.ts';
-import { backwardMasks, type FlowGraph, flowGraph } from './liveness.ts';
-import { isLddw, type ProgSlot } from './program.ts';
+import { AluOp, Class, classOf, JmpOp, Mask, Mode, Source } from '../../bpf/isa/index.ts';
+import { type Env, VerifierError } from './check/env.ts';
+import { isCallbackCall, isPseudoCall, type ProgSlot } from './program.ts';
+import {
+  type FuncState,
+  HistEntry,
+  isSpilledReg,
+  type LinkedReg,
+  MAX_CALL_FRAMES,
+  type VerifierState,
+  writableSlot,
+} from './state/frame.ts';
+import type { RegState } from './state/reg.ts';
 
-const bit = (r: number): number => 1 << r;
-const R0_R5 = 0x3f;
-const R1_R5 = 0x3e;
+/** jmp_history flags: a stack slot was spilled to or filled from (INSN_F_STACK_ACCESS). */
+export const STACK_ACCESS = 1 << 3;
+const FRAMENO_MASK = 0x7;
+const SPI_SHIFT = 4;
+const SPI_MASK = 0x3f;
+const REGS_ARGS = 0x3e;
+const BPF_FETCH = 0x01;
+const BPF_CMPXCHG = 0xf1;
+const BPF_LOAD_ACQ = 0x100;
 
-/** The registers a non-scalar can be in after instruction s, given those before it. */
-const pointersAfter = (s: ProgSlot, before: number): number => {
-  const { code, dst, src } = s.raw;
-  const cls = classOf(code);
-  const x = (code & Mask.SOURCE) === Source.X;
-  switch (cls) {
-    case Class.ALU64: {
-      const op = code & Mask.OP;
-      if (op === AluOp.MOV) {
-        const p = x && s.raw.off === 0 && before & bit(src);
-        return p ? before | bit(dst) : before & ~bit(dst);
-      }
-      if (op === AluOp.ADD && x && before & bit(src)) return before | bit(dst);
-      return before;
+const stackAccessFlags = (frameno: number, spi: number): number => STACK_ACCESS | (spi << SPI_SHIFT) | frameno;
+
+/**
+ * push_jmp_history: records the current instruction (reached from env.prevInsnIdx) with `flags` and
+ * `linked`; a second record for the same instruction merges into the first.
+ */
+export const pushHistory = (env: Env, flags: number, linked?: readonly LinkedReg[]): void => {
+  const cur = env.curHist;
+  if (cur !== undefined) {
+    cur.flags |= flags;
+    if (linked !== undefined) cur.linked = linked;
+    return;
+  }
+  const e = new HistEntry(env.insnIdx, env.prevInsnIdx, flags, linked);
+  env.state.history.push(e);
+  env.curHist = e;
+};
+
+/** A fixed-offset spill to, or fill from, slot `spi` of frame `frameno`: backtracking follows the value. */
+export const noteStackAccess = (env: Env, frameno: number, spi: number): void => {
+  pushHistory(env, stackAccessFlags(frameno, spi));
+};
+
+/** The registers and stack slots, per frame, whose values still need precision (struct backtrack_state). */
+export class Backtrack {
+  frame = 0;
+  readonly regs = new Uint16Array(MAX_CALL_FRAMES);
+  /** 64 slots per frame, one byte each. */
+  readonly slots = new Uint8Array(MAX_CALL_FRAMES * 64);
+  readonly slotCount = new Uint8Array(MAX_CALL_FRAMES);
+
+  reset(frame: number): void {
+    this.frame = frame;
+    this.regs.fill(0);
+    for (let f = 0; f < MAX_CALL_FRAMES; f++) {
+      if (!this.slotCount[f]) continue;
+      this.slots.fill(0, f * 64, f * 64 + 64);
+      this.slotCount[f] = 0;
     }
-    case Class.ALU:
-      return before & ~bit(dst);
-    case Class.LDX: {
-      const size = code & Mask.SIZE;
-      const wide = (code & Mask.MODE) === Mode.MEM && (size === Size.W || size === Size.DW);
-      return wide ? before | bit(dst) : before & ~bit(dst);
-    }
-    case Class.STX:
-      // atomic fetch/xchg/cmpxchg load into src or r0
-      return (code & Mask.MODE) === Mode.ATOMIC ? before | bit(src) | bit(0) : before;
-    case Class.LD:
-      if (isLddw(s)) return s.raw.src === 0 ? before & ~bit(dst) : before | bit(dst);
-      return before & ~R0_R5;
-    case Class.JMP:
-      if ((code & Mask.OP) === JmpOp.CALL) return (before & ~R0_R5) | bit(0);
-      return before;
-    default:
-      return before;
+  }
+  empty(): boolean {
+    for (let f = 0; f <= this.frame; f++) if (this.regs[f] || this.slotCount[f]) return false;
+    return true;
+  }
+  hasReg(f: number, r: number): boolean {
+    return ((this.regs[f] as number) & (1 << r)) !== 0;
+  }
+  setReg(f: number, r: number): void {
+    this.regs[f] = (this.regs[f] as number) | (1 << r);
+  }
+  clearReg(f: number, r: number): void {
+    this.regs[f] = (this.regs[f] as number) & ~(1 << r);
+  }
+  hasSlot(f: number, spi: number): boolean {
+    return this.slots[f * 64 + spi] === 1;
+  }
+  setSlot(f: number, spi: number): void {
+    if (this.slots[f * 64 + spi]) return;
+    this.slots[f * 64 + spi] = 1;
+    this.slotCount[f] = (this.slotCount[f] as number) + 1;
+  }
+  clearSlot(f: number, spi: number): void {
+    if (!this.slots[f * 64 + spi]) return;
+    this.slots[f * 64 + spi] = 0;
+    this.slotCount[f] = (this.slotCount[f] as number) - 1;
+  }
+}
+
+const bt = new Backtrack();
+
+/** Backtracking cannot follow this instruction: fall back to marking every scalar precise. */
+const NOT_SUPPORTED = 1;
+
+const bug = (what: string): VerifierError => new VerifierError(`verifier bug: ${what}`, 'EFAULT');
+
+/** bt_sync_linked_regs: if one linked scalar needs precision, all of them do. */
+const syncLinked = (b: Backtrack, hist: HistEntry): void => {
+  const linked = hist.linked;
+  if (linked === undefined) return;
+  const some = linked.some((e) => (e.isReg ? b.hasReg(e.frameno, e.index) : b.hasSlot(e.frameno, e.index)));
+  if (!some) return;
+  for (const e of linked) {
+    if (e.isReg) b.setReg(e.frameno, e.index);
+    else b.setSlot(e.frameno, e.index);
   }
 };
 
-/** Registers that may hold a pointer before each instruction. */
-const mayBePointer = (prog: readonly ProgSlot[], subprogs: readonly number[], g: FlowGraph): Uint16Array => {
+/** What backtracking does with an instruction (decoded once per program, see `backtrackProgram`). */
+const Op = {
+  NONE: 0,
+  MOV: 1,
+  ALU: 2,
+  LOAD: 3,
+  STORE: 4,
+  CALL_STATIC: 5,
+  CALL_GLOBAL: 6,
+  CALL_CALLBACK: 7,
+  CALL_HELPER: 8,
+  EXIT: 9,
+  JMP_X: 10,
+  LD_IMM: 11,
+  LD_PKT: 12,
+} as const;
+/** `src` of an operand backtracking never follows (the frame pointer, an immediate). */
+const NO_REG = 0xff;
+
+/** The program as backtracking reads it: per instruction an `Op`, its registers, and call facts. */
+export interface BacktrackProgram {
+  readonly op: Uint8Array;
+  readonly dst: Uint8Array;
+  /** Source register followed (NO_REG for none); for LOAD, the register loaded; for STORE of an immediate, NO_REG. */
+  readonly src: Uint8Array;
+  /** bpf_loop calls (the instruction a callback returns to). */
+  readonly callback: Uint8Array;
+  /** bpf-to-bpf calls. */
+  readonly pseudoCall: Uint8Array;
+}
+
+export const backtrackProgram = (
+  prog: readonly ProgSlot[],
+  subprogs: readonly number[],
+  funcLinkage: readonly ('static' | 'global')[] | undefined,
+): BacktrackProgram => {
   const n = prog.length;
-  const at = new Uint16Array(n);
-  const entry = new Set(subprogs);
-  const work: number[] = [];
-  for (const start of subprogs) {
-    at[start] = start === 0 ? bit(1) | bit(10) : R1_R5 | bit(10);
-    work.push(start);
-  }
-  while (work.length > 0) {
-    const i = work.pop() as number;
+  const p = {
+    op: new Uint8Array(n),
+    dst: new Uint8Array(n),
+    src: new Uint8Array(n).fill(NO_REG),
+    callback: new Uint8Array(n),
+    pseudoCall: new Uint8Array(n),
+  };
+  for (let i = 0; i < n; i++) {
     const s = prog[i] as ProgSlot;
-    const out = pointersAfter(s, at[i] as number);
-    for (let k = g.succFirst[i] as number; k < (g.succFirst[i + 1] as number); k++) {
-      const t = g.succ[k] as number;
-      if (entry.has(t)) continue;
-      const merged = (at[t] as number) | out;
-      if (merged !== at[t]) {
-        at[t] = merged;
-        work.push(t);
+    if (s.continuation) continue;
+    const { code, dst, src, imm } = s.raw;
+    const cls = classOf(code);
+    const op = code & Mask.OP;
+    const x = (code & Mask.SOURCE) === Source.X;
+    p.dst[i] = dst;
+    p.callback[i] = isCallbackCall(s) ? 1 : 0;
+    p.pseudoCall[i] = isPseudoCall(s) ? 1 : 0;
+    if (cls === Class.ALU || cls === Class.ALU64) {
+      if (op === AluOp.END || op === AluOp.NEG) continue;
+      p.op[i] = op === AluOp.MOV ? Op.MOV : Op.ALU;
+      if (x && src !== 10) p.src[i] = src;
+    } else if (cls === Class.LDX) {
+      p.op[i] = Op.LOAD;
+      p.src[i] = dst;
+    } else if (cls === Class.STX && (code & Mask.MODE) === Mode.ATOMIC && (imm === BPF_LOAD_ACQ || imm & BPF_FETCH)) {
+      // an atomic fetch loads the old value into src (or r0 for cmpxchg): followed like a fill
+      p.op[i] = Op.LOAD;
+      p.src[i] = imm === BPF_LOAD_ACQ ? dst : imm === BPF_CMPXCHG ? 0 : src;
+    } else if (cls === Class.STX || cls === Class.ST) {
+      p.op[i] = Op.STORE;
+      if (cls === Class.STX) p.src[i] = src;
+    } else if (cls === Class.JMP || cls === Class.JMP32) {
+      if (p.pseudoCall[i]) {
+        const global = funcLinkage?.[subprogs.indexOf(i + imm + 1)] === 'global';
+        p.op[i] = global ? Op.CALL_GLOBAL : Op.CALL_STATIC;
+      } else if (op === JmpOp.CALL) p.op[i] = p.callback[i] ? Op.CALL_CALLBACK : Op.CALL_HELPER;
+      else if (op === JmpOp.EXIT) p.op[i] = Op.EXIT;
+      else if (op !== JmpOp.JA && op !== JmpOp.JCOND && x) {
+        p.op[i] = Op.JMP_X;
+        p.src[i] = src;
       }
+    } else if (cls === Class.LD) {
+      const mode = code & Mask.MODE;
+      p.op[i] = mode === Mode.ABS || mode === Mode.IND ? Op.LD_PKT : Op.LD_IMM;
     }
   }
-  return at;
+  return p;
 };
 
-/** Registers needed precise before s, given those needed after it and the possible pointers before it. */
-const neededBefore = (s: ProgSlot, out: number, ptr: number, exitNeedsR0: boolean): number => {
-  const { code, dst, src, imm } = s.raw;
-  const cls = classOf(code);
-  const x = (code & Mask.SOURCE) === Source.X;
-  const d = bit(dst);
-  switch (cls) {
-    case Class.ALU:
-    case Class.ALU64: {
-      const op = code & Mask.OP;
-      if (op === AluOp.MOV) return (out & ~d) | (x && out & d ? bit(src) : 0);
-      if (op === AluOp.NEG || op === AluOp.END || !x) return out;
-      let inn = out & d ? out | bit(src) : out;
-      // pointer arithmetic: the scalar side becomes the pointer's offset
-      if (op === AluOp.ADD || op === AluOp.SUB) {
-        if (ptr & d) inn |= bit(src);
-        if (ptr & bit(src)) inn |= d;
-      }
-      return inn;
+const hex = (n: number): string => n.toString(16);
+
+/**
+ * backtrack_insn: turns "needed precise after instruction idx" into "needed before it". `subseq` is
+ * the instruction that followed idx on the path (-1 at the start).
+ */
+const backtrackInsn = (
+  p: BacktrackProgram,
+  idx: number,
+  subseq: number,
+  hist: HistEntry | undefined,
+  b: Backtrack,
+): number => {
+  if (hist?.linked) syncLinked(b, hist);
+  const f = b.frame;
+  const dst = p.dst[idx] as number;
+  const src = p.src[idx] as number;
+  switch (p.op[idx]) {
+    case Op.MOV:
+      if (!b.hasReg(f, dst)) return 0;
+      b.clearReg(f, dst);
+      if (src !== NO_REG) b.setReg(f, src);
+      break;
+    case Op.ALU:
+      if (b.hasReg(f, dst) && src !== NO_REG) b.setReg(f, src);
+      break;
+    case Op.LOAD: {
+      if (!b.hasReg(f, src)) return 0;
+      b.clearReg(f, src);
+      // only a fill from a spilled scalar keeps its value; other loads are imprecise by nature
+      if (hist === undefined || !(hist.flags & STACK_ACCESS)) return 0;
+      b.setSlot(hist.flags & FRAMENO_MASK, (hist.flags >> SPI_SHIFT) & SPI_MASK);
+      break;
     }
-    case Class.LDX:
-      return out & ~d;
-    case Class.ST:
-      return out;
-    case Class.STX:
-      if ((code & Mask.MODE) === Mode.ATOMIC) return out | bit(src) | bit(0);
-      return out | bit(src);
-    case Class.LD:
-      if (isLddw(s)) return out & ~d;
-      return (out & ~R0_R5) | ((code & Mask.MODE) === Mode.IND ? bit(src) : 0);
-    default: {
-      const op = code & Mask.OP;
-      if (op === JmpOp.EXIT) return exitNeedsR0 ? bit(0) : 0;
-      if (op === JmpOp.CALL) {
-        if (src === CallSrc.HELPER) {
-          const nargs = helperById(imm)?.args.length ?? 5;
-          return (out & ~R0_R5) | (((1 << (nargs + 1)) - 1) & R1_R5);
-        }
-        return (out & ~R0_R5) | R1_R5;
+    case Op.STORE: {
+      // a scalar used as an address: pointer subtraction the walk cannot follow
+      if (b.hasReg(f, dst)) return NOT_SUPPORTED;
+      if (hist === undefined || !(hist.flags & STACK_ACCESS)) return 0;
+      const fr = hist.flags & FRAMENO_MASK;
+      const spi = (hist.flags >> SPI_SHIFT) & SPI_MASK;
+      if (!b.hasSlot(fr, spi)) return 0;
+      b.clearSlot(fr, spi);
+      if (src !== NO_REG) b.setReg(f, src);
+      break;
+    }
+    case Op.CALL_GLOBAL:
+      if ((b.regs[f] as number) & REGS_ARGS) throw bug(`global subprog unexpected regs ${hex(b.regs[f] as number)}`);
+      b.clearReg(f, 0);
+      return 0;
+    case Op.CALL_STATIC: {
+      // entering the callee backwards means leaving it: only its arguments go on to the caller
+      const regs = b.regs[f] as number;
+      if (regs & ~REGS_ARGS) throw bug(`static subprog unexpected regs ${hex(regs)}`);
+      if (b.slotCount[f]) throw bug('static subprog leftover stack slots');
+      if (f === 0) throw bug('subprog exit from frame 0');
+      b.regs[f] = 0;
+      b.regs[f - 1] = (b.regs[f - 1] as number) | regs;
+      b.frame--;
+      return 0;
+    }
+    case Op.CALL_CALLBACK:
+      if (idx !== subseq - 1) {
+        // back from the callback's first instruction to the call that started it
+        if ((b.regs[f] as number) & ~REGS_ARGS) throw bug(`callback unexpected regs ${hex(b.regs[f] as number)}`);
+        if (b.slotCount[f]) throw bug('callback leftover stack slots');
+        if (f === 0) throw bug('subprog exit from frame 0');
+        b.regs[f] = 0;
+        b.frame--;
+        return 0;
       }
-      if (op === JmpOp.JA || op === JmpOp.JCOND) return out;
-      return out | d | (x ? bit(src) : 0);
+      b.clearReg(f, 0);
+      if ((b.regs[f] as number) & REGS_ARGS) throw bug(`backtracking call unexpected regs ${hex(b.regs[f] as number)}`);
+      return 0;
+    case Op.CALL_HELPER:
+      b.clearReg(f, 0);
+      if ((b.regs[f] as number) & REGS_ARGS) throw bug(`backtracking call unexpected regs ${hex(b.regs[f] as number)}`);
+      return 0;
+    case Op.EXIT: {
+      if (subseq >= 0 && p.callback[subseq]) b.regs[f] = (b.regs[f] as number) & ~REGS_ARGS;
+      if ((b.regs[f] as number) & REGS_ARGS) throw bug(`backtracking exit unexpected regs ${hex(b.regs[f] as number)}`);
+      // a subprogram's R0 becomes the caller's; a callback's return value is not passed on
+      const r0 = subseq - 1 >= 0 && p.pseudoCall[subseq - 1] === 1 && b.hasReg(f, 0);
+      b.clearReg(f, 0);
+      if (f === MAX_CALL_FRAMES - 1) throw bug(`subprog enter from frame ${f}`);
+      b.frame++;
+      if (r0) b.setReg(b.frame, 0);
+      return 0;
+    }
+    case Op.JMP_X:
+      if (!b.hasReg(f, dst) && !b.hasReg(f, src)) return 0;
+      b.setReg(f, src);
+      b.setReg(f, dst);
+      break;
+    case Op.LD_IMM:
+      b.clearReg(f, dst);
+      break;
+    case Op.LD_PKT:
+      if (!b.hasReg(f, dst)) return 0;
+      b.clearReg(f, dst);
+      return NOT_SUPPORTED;
+    default:
+      return 0;
+  }
+  if (hist?.linked) syncLinked(b, hist);
+  return 0;
+};
+
+/** mark_all_scalars_precise: every scalar of every checkpoint above `st` (not `st` itself) becomes precise. */
+export const markAllScalarsPrecise = (st: VerifierState): void => {
+  for (let p = st.parent; p; p = p.parent) {
+    for (const func of p.frames) {
+      for (let r = 0; r < 10; r++) {
+        const reg = func.regs[r] as RegState;
+        if (reg.type === 'scalar') reg.precise = true;
+      }
+      for (let spi = 0; spi < func.stack.length; spi++) {
+        const slot = func.stack[spi];
+        if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar' && !slot.spilled.precise) {
+          writableSlot(func, spi).spilled.precise = true;
+        }
+      }
+    }
+  }
+};
+
+/** mark_all_scalars_imprecise: a new checkpoint keeps its marks; the path going on starts without. */
+export const markAllScalarsImprecise = (st: VerifierState): void => {
+  for (const func of st.frames) {
+    for (let r = 0; r < 10; r++) (func.regs[r] as RegState).precise = false;
+    for (let spi = 0; spi < func.stack.length; spi++) {
+      const slot = func.stack[spi];
+      if (slot && isSpilledReg(slot) && slot.spilled.precise) writableSlot(func, spi).spilled.precise = false;
+    }
+  }
+};
+
+/** Marks in checkpoint `st` what `b` asks for; what was already precise needs no further walk. */
+const markInParent = (st: VerifierState, b: Backtrack): void => {
+  for (let fr = b.frame; fr >= 0; fr--) {
+    const func = st.frames[fr] as FuncState | undefined;
+    if (func === undefined) throw bug(`backtracking frame ${fr} of ${st.frames.length}`);
+    for (let r = 0; r < 11; r++) {
+      if (!b.hasReg(fr, r)) continue;
+      const reg = func.regs[r] as RegState;
+      if (reg.type !== 'scalar' || reg.precise) b.clearReg(fr, r);
+      else reg.precise = true;
+    }
+    if (!b.slotCount[fr]) continue;
+    for (let spi = 0; spi < 64; spi++) {
+      if (!b.hasSlot(fr, spi)) continue;
+      const slot = func.stack[spi];
+      if (slot === undefined) throw bug(`stack slot ${spi}, total slots ${func.stack.length}`);
+      if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) b.clearSlot(fr, spi);
+      else writableSlot(func, spi).spilled.precise = true;
     }
   }
 };
 
 /**
- * Bit mask, before each instruction, of the registers whose scalar value must be compared exactly.
- * `retChecked`: the main program's R0 is range-checked at exit (check_return_code); a subprogram's
- * R0 is always kept (it becomes the caller's, or a callback's checked return value).
+ * __mark_chain_precision from `start` (the current state) for what `bt` holds: its own history
+ * first (without the current instruction), then each parent checkpoint's.
  */
-export const preciseRegisters = (
-  prog: readonly ProgSlot[],
-  subprogs: readonly number[],
-  retChecked: boolean,
-  g: FlowGraph = flowGraph(prog),
-): Uint16Array => {
-  const mainEnd = subprogs[1] ?? prog.length;
-  const ptr = mayBePointer(prog, subprogs, g);
-  return backwardMasks(prog, g, (i, out) =>
-    neededBefore(prog[i] as ProgSlot, out, ptr[i] as number, i >= mainEnd || retChecked),
-  );
+const markChain = (env: Env, start: VerifierState): void => {
+  if (bt.empty()) return;
+  const prog = env.backtrack;
+  const len = prog.op.length;
+  let st = start;
+  let firstIdx = st.firstIdx;
+  let lastIdx = st.insnIdx;
+  let subseq = -1;
+  let skipFirst = true;
+  for (;;) {
+    let hist = st.history.length;
+    if (lastIdx < 0) throw bug(`backtracking func entry subprog ${st.frames[0]?.subprogno ?? 0}`);
+    for (let i = lastIdx; ; ) {
+      if (skipFirst) skipFirst = false;
+      else {
+        const top = hist > 0 ? (st.history[hist - 1] as HistEntry) : undefined;
+        const r = backtrackInsn(prog, i, subseq, top?.idx === i ? top : undefined, bt);
+        if (r === NOT_SUPPORTED) {
+          markAllScalarsPrecise(start);
+          bt.reset(0);
+          return;
+        }
+      }
+      if (bt.empty()) return;
+      subseq = i;
+      // get_prev_insn_idx
+      if (i === st.firstIdx && (hist === 0 || (hist === 1 && st.history[0]?.idx === i))) break;
+      const top = hist > 0 ? (st.history[hist - 1] as HistEntry) : undefined;
+      if (top !== undefined && top.idx === i) {
+        i = top.prev;
+        hist--;
+      } else i--;
+      if (i < 0 || i >= len) throw bug(`backtracking idx ${i}`);
+    }
+    const parent = st.parent;
+    if (parent === undefined) break;
+    st = parent;
+    markInParent(st, bt);
+    if (bt.empty()) return;
+    subseq = firstIdx;
+    lastIdx = st.lastIdx;
+    firstIdx = st.firstIdx;
+  }
+  // something was missed (a stack access through a variable offset...): be conservative
+  if (!bt.empty()) {
+    markAllScalarsPrecise(start);
+    bt.reset(0);
+  }
+};
+
+/** mark_chain_precision(regno): the current frame's scalar register `regno` must stay exact. */
+export const markRegPrecise = (env: Env, regno: number): void => {
+  const st = env.state;
+  bt.reset(st.frames.length - 1);
+  const reg = st.frames[bt.frame]?.regs[regno];
+  if (reg?.type !== 'scalar') throw bug('backtracking misuse');
+  bt.setReg(bt.frame, regno);
+  markChain(env, st);
+};
+
+/** mark_chain_precision_batch for one spilled slot (a constant map key read from the stack). */
+export const markSlotPrecise = (env: Env, frameno: number, spi: number): void => {
+  const st = env.state;
+  bt.reset(st.frames.length - 1);
+  bt.setSlot(frameno, spi);
+  markChain(env, st);
+};
+
+/**
+ * propagate_precision: the current path was pruned against `old`; whatever `old` needed precise
+ * (among its live registers, given per frame by `liveAt`) is needed on this path too.
+ */
+export const propagatePrecision = (env: Env, old: VerifierState, liveAt: (frame: number) => number): void => {
+  bt.reset(old.frames.length - 1);
+  for (let fr = old.frames.length - 1; fr >= 0; fr--) {
+    const func = old.frames[fr] as FuncState;
+    const live = liveAt(fr);
+    for (let r = 0; r < 10; r++) {
+      const reg = func.regs[r] as RegState;
+      if (reg.type === 'scalar' && reg.precise && live & (1 << r)) bt.setReg(fr, r);
+    }
+    for (let spi = 0; spi < func.stack.length; spi++) {
+      const slot = func.stack[spi];
+      if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar' && slot.spilled.precise) bt.setSlot(fr, spi);
+    }
+  }
+  markChain(env, env.state);
 };

@@ -2,7 +2,8 @@
  * The program as the verifier walks it: one entry per 8-byte slot (the kernel's instruction index),
  * with the decoded instruction where the slot decodes, and the raw fields always.
  */
-import { findSpec, type Insn, isKnownOpcode, type RawSlot, toSlots } from '../../bpf/isa/index.ts';
+import { BPF_FUNC } from '../../bpf/abi/index.ts';
+import { CallSrc, findSpec, type Insn, isKnownOpcode, type RawSlot, toSlots } from '../../bpf/isa/index.ts';
 
 export interface ProgSlot {
   readonly raw: RawSlot;
@@ -35,3 +36,12 @@ export const fromRawSlots = (slots: readonly RawSlot[]): ProgSlot[] => {
 export const fromInsns = (insns: readonly Insn[]): ProgSlot[] => fromRawSlots(insns.flatMap(toSlots));
 
 export const isLddw = (s: ProgSlot): boolean => s.raw.code === LDDW_CODE;
+
+const CALL_CODE = 0x85;
+
+/** A helper call that runs a callback synchronously (bpf_loop, the one modelled). */
+export const isCallbackCall = (s: ProgSlot): boolean =>
+  s.raw.code === CALL_CODE && s.raw.src === CallSrc.HELPER && s.raw.imm === BPF_FUNC.loop;
+
+/** A bpf-to-bpf call (BPF_PSEUDO_CALL). */
+export const isPseudoCall = (s: ProgSlot): boolean => s.raw.code === CALL_CODE && s.raw.src === CallSrc.LOCAL;

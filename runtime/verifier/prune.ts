@@ -1,14 +1,21 @@
 /**
  * State equivalence for pruning (states_equal / regsafe / stacksafe): a new state is safe when an
- * already fully explored state at the same instruction contains it.
- * Scalars that need no precision at the instruction (precision.ts, a static stand-in for the
- * kernel's mark_chain_precision) match any scalar, as the kernel's imprecise scalars do; spilled
- * scalars are always compared exactly (sound, prunes less than the kernel).
+ * already fully explored state at the same instruction contains it. An old state's imprecise
+ * scalars (precision.ts) match any scalar, in registers and spilled slots alike, unless ranges are
+ * compared regardless (RANGE_WITHIN, where a callback's iterations must converge).
  */
 import { type Bounds, sameBounds } from './domain/bounds.ts';
 import { tnumIn } from './domain/tnum.ts';
-import { type FuncState, isSpilledReg, SLOT_SIZE, Slot, type VerifierState } from './state/frame.ts';
-import { newReg, type RegState } from './state/reg.ts';
+import {
+  type FuncState,
+  isSpilledReg,
+  SLOT_SIZE,
+  Slot,
+  type StackSlot,
+  type VerifierState,
+  writableSlot,
+} from './state/frame.ts';
+import { markScalarUnknown, newReg, type RegState } from './state/reg.ts';
 
 /**
  * The old-to-current id pairs met so far in one comparison (bpf_idmap). A state holds few ids, so two
@@ -51,11 +58,11 @@ const rangeWithin = (o: Bounds, c: Bounds): boolean =>
     o.s32min <= c.s32min &&
     o.s32max >= c.s32max);
 
-export const regsafe = (o: RegState, c: RegState, ids: IdMap, precise = true): boolean => {
+export const regsafe = (o: RegState, c: RegState, ids: IdMap, byRange: boolean): boolean => {
   if (o.type === 'not_init') return true;
   if (c.type === 'not_init') return false;
   if (o.type !== c.type || o.flags !== c.flags) return false;
-  if (o.type === 'scalar' && !precise) return true;
+  if (o.type === 'scalar' && !o.precise && !byRange) return true;
   if (o.type === 'scalar') return rangeWithin(o.b, c.b) && tnumIn(o.b.varOff, c.b.varOff) && checkIds(o.id, c.id, ids);
   if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.frameno !== c.frameno) return false;
   if (o.subprogno !== c.subprogno || o.btfName !== c.btfName) return false;
@@ -68,7 +75,11 @@ export const regsafe = (o: RegState, c: RegState, ids: IdMap, precise = true): b
   );
 };
 
-const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
+const isSpilledScalar64 = (s: StackSlot): boolean => s.types[0] === Slot.SPILL && s.spilled.type === 'scalar';
+const allMisc = (s: StackSlot): boolean => s.types.every((t) => t === Slot.MISC || t === Slot.INVALID);
+const UNKNOWN: RegState = { ...newReg(), type: 'scalar' };
+
+const stacksafe = (o: FuncState, c: FuncState, ids: IdMap, byRange: boolean): boolean => {
   for (let spi = 0; spi < o.stack.length; spi++) {
     const os = o.stack[spi];
     const cs = c.stack[spi];
@@ -76,7 +87,12 @@ const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
     // A slot both states still share (copy-on-write) has the same byte types; its spill is compared
     // all the same, for the ids it carries.
     if (os === cs) {
-      if (isSpilledReg(os) && !regsafe(os.spilled, cs.spilled, ids)) return false;
+      if (isSpilledReg(os) && !regsafe(os.spilled, cs.spilled, ids, byRange)) return false;
+      continue;
+    }
+    // a 64-bit spilled scalar against a slot of unknown bytes reads as an unknown scalar (scalar_reg_for_stack)
+    if (cs !== undefined && isSpilledScalar64(os) && allMisc(cs)) {
+      if (!regsafe(os.spilled, UNKNOWN, ids, byRange)) return false;
       continue;
     }
     for (let i = 0; i < SLOT_SIZE; i++) {
@@ -85,38 +101,36 @@ const stacksafe = (o: FuncState, c: FuncState, ids: IdMap): boolean => {
       const ct = cs?.types[i] ?? Slot.INVALID;
       if (ot !== ct) return false;
     }
-    if (isSpilledReg(os) && !regsafe(os.spilled, cs?.spilled ?? newReg(), ids)) return false;
+    if (isSpilledReg(os) && !regsafe(os.spilled, cs?.spilled ?? newReg(), ids, byRange)) return false;
   }
   return true;
 };
 
-const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number, precise: number): boolean => {
+const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number, byRange: boolean): boolean => {
   if (o.callsite !== c.callsite) return false;
   for (let i = 0; i < 11; i++) {
-    const bit = 1 << i;
-    if (live & bit && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids, (precise & bit) !== 0)) return false;
+    if (live & (1 << i) && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids, byRange)) return false;
   }
-  return stacksafe(o, c, ids);
+  return stacksafe(o, c, ids, byRange);
 };
 
 /**
  * states_equal. `liveAt(frame)` gives the registers live in that frame (at the instruction for the
  * innermost frame, at the pending call for the others); dead registers are not compared.
- * `preciseAt(frame)` the same for the scalars that need precision; the others match any scalar.
+ * `byRange`: imprecise scalars are compared by range too (RANGE_WITHIN).
  */
 export const statesEqual = (
   o: VerifierState,
   c: VerifierState,
-  liveAt: (frame: number) => number = () => 0x7ff,
-  preciseAt: (frame: number) => number = () => 0x7ff,
+  liveAt: (frame: number) => number,
+  byRange: boolean,
 ): boolean => {
   if (o.frames.length !== c.frames.length) return false;
   if (o.refs.length !== c.refs.length) return false;
   const ids = idMap.clear();
   for (let i = 0; i < o.refs.length; i++) if (!checkIds(o.refs[i]?.id ?? 0, c.refs[i]?.id ?? 0, ids)) return false;
   for (let i = 0; i < o.frames.length; i++) {
-    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), preciseAt(i)))
-      return false;
+    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), byRange)) return false;
   }
   return true;
 };
@@ -133,13 +147,9 @@ const sameRegHead = (ro: RegState, rc: RegState): boolean =>
   ro.memSize === rc.memSize &&
   sameBounds(ro.b, rc.b);
 
-/** Every field of two registers (a map's contents are not state: JSON of them could be gigabytes). */
+/** Every field of two registers but the precision mark (regs_exact; a map's contents are not state). */
 const sameReg = (ro: RegState, rc: RegState): boolean =>
-  sameRegHead(ro, rc) &&
-  ro.frameno === rc.frameno &&
-  ro.subprogno === rc.subprogno &&
-  ro.btfName === rc.btfName &&
-  ro.precise === rc.precise;
+  sameRegHead(ro, rc) && ro.frameno === rc.frameno && ro.subprogno === rc.subprogno && ro.btfName === rc.btfName;
 
 const sameFrame = (o: FuncState, c: FuncState): boolean =>
   o.frameno === c.frameno &&
@@ -173,4 +183,40 @@ export const statesMaybeLooping = (o: VerifierState, c: VerifierState): boolean 
   for (let i = 0; i < fo.regs.length; i++)
     if (!sameRegHead(fo.regs[i] as RegState, fc.regs[i] as RegState)) return false;
   return true;
+};
+
+/** regs_exact: the same register, ids corresponding one to one. */
+const regsExact = (o: RegState, c: RegState, ids: IdMap): boolean =>
+  sameRegHead({ ...o, id: 0, refObjId: 0 }, { ...c, id: 0, refObjId: 0 }) &&
+  checkIds(o.id, c.id, ids) &&
+  checkIds(o.refObjId, c.refObjId, ids);
+
+/** maybe_widen_reg: an imprecise scalar that changed since `o` becomes unknown in `c`. */
+const maybeWiden = (o: RegState, c: RegState, ids: IdMap): void => {
+  if (o.type !== 'scalar' || c.type !== 'scalar') return;
+  if (o.precise || c.precise || regsExact(o, c, ids)) return;
+  markScalarUnknown(c);
+};
+
+/**
+ * widen_imprecise_scalars: after a callback iteration, the scalars nothing needs exactly and that
+ * changed since the previous iteration's state `old` (a counter in the callback's context) forget
+ * their value, so that the iterations converge.
+ */
+export const widenImpreciseScalars = (old: VerifierState, cur: VerifierState): void => {
+  const ids = idMap.clear();
+  for (let fr = old.frames.length - 1; fr >= 0; fr--) {
+    const fo = old.frames[fr] as FuncState;
+    const fc = cur.frames[fr] as FuncState;
+    for (let i = 0; i < 11; i++) maybeWiden(fo.regs[i] as RegState, fc.regs[i] as RegState, ids);
+    const slots = Math.min(fo.stack.length, fc.stack.length);
+    for (let spi = 0; spi < slots; spi++) {
+      const so = fo.stack[spi] as StackSlot;
+      const sc = fc.stack[spi] as StackSlot;
+      if (!isSpilledReg(so) || !isSpilledReg(sc) || so.spilled.type !== 'scalar' || sc.spilled.type !== 'scalar')
+        continue;
+      if (so.spilled.precise || sc.spilled.precise || regsExact(so.spilled, sc.spilled, ids)) continue;
+      markScalarUnknown(writableSlot(fc, spi).spilled);
+    }
+  }
 };

@@ -19,12 +19,12 @@ import { frameToString } from './log/print.ts';
 import { LogLevel, VerifierLog } from './log/writer.ts';
 import type { ProgramPolicy } from './policy/types.ts';
 import { flowGraph, liveRegisters } from './liveness.ts';
-import { preciseRegisters } from './precision.ts';
-import { fromRawSlots, type ProgSlot } from './program.ts';
-import { statesEqual, statesIdentical, statesMaybeLooping } from './prune.ts';
+import { backtrackProgram, markAllScalarsImprecise, propagatePrecision, pushHistory } from './precision.ts';
+import { fromRawSlots, isCallbackCall, type ProgSlot } from './program.ts';
+import { statesEqual, statesIdentical, statesMaybeLooping, widenImpreciseScalars } from './prune.ts';
 import { summarizeLog, type VerifierResult } from './result.ts';
 import { checkMaxStackDepth } from './stack-depth.ts';
-import { cloneState, curFrame, newFrame, type VerifierState } from './state/frame.ts';
+import { cloneState, curFrame, newState, type VerifierState } from './state/frame.ts';
 import { type MapDesc, makeReg, type RegState } from './state/reg.ts';
 
 export const COMPLEXITY_LIMIT_INSNS = 1_000_000;
@@ -77,9 +77,6 @@ interface Pending {
   readonly logPos: number;
   readonly parent: Node | undefined;
 }
-
-const BPF_FUNC_LOOP = 181;
-const isCallbackCall = (s: ProgSlot): boolean => s.raw.code === 0x85 && s.raw.src === 0 && s.raw.imm === BPF_FUNC_LOOP;
 
 const statsLine = (processed: number, maxPer: number, total: number, peak: number): string =>
   `processed ${processed} insns (limit ${COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${maxPer} total_states ${total} peak_states ${peak} mark_read 0\n`;
@@ -143,14 +140,13 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   for (let i = 0; i < cfg.subprogs.length; i++) stackDepth.push(0);
   const graph = flowGraph(prog);
   const live = liveRegisters(prog, graph);
-  const precise = preciseRegisters(prog, cfg.subprogs, options.policy.retRange !== undefined, graph);
   if (log.states) {
     cfg.subprogs.forEach((start, i) => {
       log.write(`func#${i} @${start}\n`);
     });
   }
 
-  const initial: VerifierState = { frames: [newFrame(0, 0, -1)], refs: [], callbackUnrollDepth: 0 };
+  const initial: VerifierState = newState();
   (initial.frames[0]?.regs[1] as RegState).type = 'ctx';
   Object.assign(initial.frames[0]?.regs[1] as RegState, makeReg('ctx'));
 
@@ -172,6 +168,9 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     sleepable: options.sleepable ?? false,
     nrCpuIds: options.nrCpuIds ?? availableParallelism(),
     funcLinkage: options.funcLinkage,
+    curHist: undefined,
+    live,
+    backtrack: backtrackProgram(prog, cfg.subprogs, options.funcLinkage),
   };
   scratchAll(env);
 
@@ -202,13 +201,18 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       const at = frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
       return live[at] ?? 0x7ff;
     };
-  const preciseAt =
-    (idx: number) =>
-    (frame: number): number => {
-      const frames = env.state.frames;
-      const at = frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
-      return precise[at] ?? 0x7ff;
-    };
+  /** A jump point (is_jmp_point), or an arrival that is not the next instruction: the history records it. */
+  const isJmpStep = (idx: number): boolean => {
+    const prev = env.prevInsnIdx;
+    return cfg.prunePoints[idx] === 1 || (prev !== idx - 1 && !(prev === idx - 2 && prog[prev]?.raw.code === 0x18));
+  };
+  /** A prune: whatever the old state needed precise, this path needs too. */
+  const pruned = (old: Node, idx: number, liveHere: (frame: number) => number): true => {
+    old.hit++;
+    if (isJmpStep(idx)) pushHistory(env, 0);
+    propagatePrecision(env, old.state, liveHere);
+    return true;
+  };
 
   const stateVisited = (idx: number): boolean => {
     const list = explored.get(idx) ?? NO_STATES;
@@ -216,17 +220,13 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     let addNew = force || (jmpsProcessed - prevJmps >= 2 && processed - prevInsns >= 8);
     const statesCnt = list.length;
     const liveHere = liveAt(idx);
-    const preciseHere = preciseAt(idx);
     for (let k = 0; k < list.length; k++) {
       const sl = list[k] as Node;
       if (sl.branches > 0) {
         // A callback-calling call is revisited after each callback iteration: an equivalent
         // state there means the iterations converged.
         if (isCallbackCall(prog[idx] as ProgSlot)) {
-          if (statesEqual(sl.state, env.state, liveHere)) {
-            sl.hit++;
-            return true;
-          }
+          if (statesEqual(sl.state, env.state, liveHere, true)) return pruned(sl, idx, liveHere);
         } else {
           if (statesMaybeLooping(sl.state, env.state) && statesIdentical(sl.state, env.state)) {
             const dump = (st: VerifierState): string =>
@@ -243,9 +243,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           // Inside a loop, checkpoints are added less often.
           addNew = force || jmpsProcessed - prevJmps >= 20 || processed - prevInsns >= 100;
         }
-      } else if (statesEqual(sl.state, env.state, liveHere, preciseHere)) {
-        sl.hit++;
-        return true;
+      } else if (statesEqual(sl.state, env.state, liveHere, false)) {
+        return pruned(sl, idx, liveHere);
       }
       // miss: evict states that keep failing to prune (they stay alive for their branches).
       if (addNew) sl.miss++;
@@ -273,7 +272,25 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     liveStates++;
     peakStates = Math.max(peakStates, liveStates);
     curNode = { state: env.state, branches: 1, parent: node, hit: 0, miss: 0 };
+    // the path goes on from the checkpoint with a history of its own and no inherited precision
+    env.state.parent = node.state;
+    env.state.dfsDepth = node.state.dfsDepth + 1;
+    env.state.firstIdx = idx;
+    env.state.history = [];
+    markAllScalarsImprecise(env.state);
     return false;
+  };
+
+  /** find_prev_entry: the checkpoint at `idx` on the current path, of the same call chain (a loop's previous turn). */
+  const previousIteration = (idx: number): VerifierState | undefined => {
+    const list = explored.get(idx) ?? NO_STATES;
+    const cur = env.state;
+    for (let k = list.length - 1; k >= 0; k--) {
+      const sl = list[k] as Node;
+      const st = sl.state;
+      if (sl.branches > 0 && st.dfsDepth < cur.dfsDepth && sameCallsites(st, cur)) return st;
+    }
+    return undefined;
   };
 
   const pushBranch = (state: VerifierState, insnIdx: number): void => {
@@ -315,6 +332,9 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       if (++processed > COMPLEXITY_LIMIT_INSNS) {
         throw new VerifierError(`BPF program is too large. Processed ${processed} insn`, 'E2BIG');
       }
+      env.curHist = undefined;
+      env.state.lastIdx = env.prevInsnIdx;
+      env.state.insnIdx = idx;
       if (cfg.prunePoints[idx] && stateVisited(idx)) {
         if (log.verbose) {
           log.write(doPrintState ? `\nfrom ${env.prevInsnIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
@@ -322,6 +342,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
         if (!popPath()) break;
         continue;
       }
+      if (isJmpStep(idx)) pushHistory(env, 0);
       if (log.states && doPrintState) {
         log.write(`\nfrom ${env.prevInsnIdx} to ${idx}:${printState(true)}\n`);
         doPrintState = false;
@@ -411,7 +432,12 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           break;
         case 'exit':
           if (env.state.frames.length > 1) {
+            const fromCallback = curFrame(env.state).inCallback;
             leaveSubprog(env);
+            if (fromCallback) {
+              const prev = previousIteration(env.insnIdx);
+              if (prev) widenImpreciseScalars(prev, env.state);
+            }
             doPrintState = true;
             break;
           }
@@ -446,6 +472,9 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
 };
 
 const DONE = Symbol('done');
+
+const sameCallsites = (a: VerifierState, b: VerifierState): boolean =>
+  a.frames.length === b.frames.length && a.frames.every((f, i) => f.callsite === b.frames[i]?.callsite);
 /** The state list of an instruction without checkpoints yet (never written: a list is made on the first). */
 const NO_STATES: Node[] = [];
 

@@ -24,6 +24,7 @@ import {
   type RegState,
   regTypeStr,
 } from '../state/reg.ts';
+import { markRegPrecise } from '../precision.ts';
 import { checkRegArg, type Env, reg, VerifierError } from './env.ts';
 
 const MAX_VAR_OFF = 1n << 29n;
@@ -191,10 +192,13 @@ const aluBinary = (env: Env, insn: Insn): void => {
         }
         throw new VerifierError(`R${insn.dst} pointer ${OP_STR[op]} pointer prohibited`);
       }
+      // the scalar becomes the pointer's offset: its value matters from here on
+      markRegPrecise(env, insn.dst);
       ptrArith(env, insn, dst, src, dst, true);
       return;
     }
     if (dst.type !== 'scalar') {
+      markRegPrecise(env, insn.src);
       ptrArith(env, insn, dst, dst, src, false);
       return;
     }

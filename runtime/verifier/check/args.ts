@@ -7,6 +7,7 @@
 import { type ArgBase, type HelperProto, resolveArg, type TypeFlag } from '../../../bpf/abi/index.ts';
 import { s64, u64 } from '../domain/bounds.ts';
 import { tnumIsConst, tnumToString } from '../domain/tnum.ts';
+import { markRegPrecise, markSlotPrecise } from '../precision.ts';
 import { ensureSlot, isSpilledReg, SLOT_SIZE, Slot, writableSlot } from '../state/frame.ts';
 import {
   isPktPointer,
@@ -284,6 +285,7 @@ const checkMemSizeReg = (env: Env, regno: number, write: boolean, zeroOk: boolea
     throw new VerifierError(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
   }
   checkHelperMemAccess(env, regno - 1, Number(r.b.umax), write, zeroOk, m);
+  markRegPrecise(env, regno);
 };
 
 /** check_reg_const_str: a NUL-terminated string in a frozen read-only array map. */
@@ -321,6 +323,8 @@ const constantMapKey = (env: Env, key: RegState, keySize: number): bigint => {
   let spill = 0;
   for (let i = off; i >= 0 && slot.types[i] === Slot.SPILL; i--) spill++;
   if (spill !== keySize || !tnumIsConst(slot.spilled.b.varOff)) return -1n;
+  // the lookup's result depends on this constant
+  markSlotPrecise(env, key.frameno, Math.floor(pos / SLOT_SIZE));
   return slot.spilled.b.varOff.value;
 };
 
@@ -391,6 +395,7 @@ export const checkFuncArg = (env: Env, arg: number, meta: CallMeta, fn: HelperPr
     case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
       if (!tnumIsConst(r.b.varOff)) throw new VerifierError(`R${regno} is not a known constant'`);
       meta.memSize = Number(r.b.varOff.value);
+      markRegPrecise(env, regno);
       break;
     case 'ARG_PTR_TO_CONST_STR':
       checkRegConstStr(env, regno, meta);

@@ -18,6 +18,8 @@ import {
 } from '../../../bpf/abi/index.ts';
 import type { Insn } from '../../../bpf/isa/index.ts';
 import { syncBounds } from '../domain/bounds.ts';
+import { tnumIsConst } from '../domain/tnum.ts';
+import { markRegPrecise } from '../precision.ts';
 import { cloneState, curFrame, updateRegs, type VerifierState } from '../state/frame.ts';
 import {
   assignReg,
@@ -125,6 +127,14 @@ const checkCarrierName = (meta: CallMeta): void => {
   }
 };
 
+/** record_func_key: a tail call's constant in-range index is relied upon (the call is direct). */
+const recordFuncKey = (env: Env, id: number, meta: CallMeta): void => {
+  if (id !== BPF_FUNC.tail_call || meta.mapPtr?.type !== BPF_MAP_TYPE.PROG_ARRAY) return;
+  const r3 = reg(env, 3);
+  if (r3.type !== 'scalar' || !tnumIsConst(r3.b.varOff)) return;
+  if (r3.b.varOff.value < BigInt(meta.mapPtr.maxEntries)) markRegPrecise(env, 3);
+};
+
 /** R0 after the call, from the prototype's return type (the switch on base_type(ret_type)). */
 const setReturn = (env: Env, fn: HelperProto, meta: CallMeta, insnIdx: number): void => {
   const r0 = reg(env, 0);
@@ -212,6 +222,7 @@ export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
 
   const meta = newCallMeta();
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, meta, fn);
+  recordFuncKey(env, id, meta);
   // Only the carrier's constant string names a boot resource (supplement_initrd's is a directory).
   if (id === BPF_FUNC.helper_carrier) checkCarrierName(meta);
 

@@ -2,9 +2,10 @@
  * The verifier's working context for one program: the current path state, the log, counters, and
  * the register-operand checks every transfer function starts with (check_reg_arg).
  */
+import type { BacktrackProgram } from '../precision.ts';
 import type { ProgSlot } from '../program.ts';
 import type { CfgInfo } from '../cfg.ts';
-import { curFrame, type FuncState, type VerifierState } from '../state/frame.ts';
+import { curFrame, type FuncState, type HistEntry, type VerifierState } from '../state/frame.ts';
 import { markScalarUnknown, type MapDesc, type RegState } from '../state/reg.ts';
 import type { VerifierLog } from '../log/writer.ts';
 import type { Scratch } from '../log/print.ts';
@@ -45,6 +46,12 @@ export interface Env {
   nrCpuIds: number;
   /** BTF func_info linkage per subprogram, when the program has func_info. */
   funcLinkage: readonly ('static' | 'global')[] | undefined;
+  /** The jump-history entry of the instruction being processed, once one was recorded (cur_hist_ent). */
+  curHist: HistEntry | undefined;
+  /** Registers live before each instruction (liveness.ts). */
+  readonly live: Uint16Array;
+  /** The program decoded for precision backtracking (precision.ts). */
+  readonly backtrack: BacktrackProgram;
 }
 
 export const cur = (env: Env): FuncState => curFrame(env.state);

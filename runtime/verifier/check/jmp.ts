@@ -6,7 +6,16 @@ import type { Insn } from '../../../bpf/isa/index.ts';
 import { knownBounds } from '../domain/bounds.ts';
 import { type Cond, flipCond, isRegConst, regConst, scalarBranchTaken, setMinMax } from '../domain/branch.ts';
 import { addBounds } from '../domain/scalar-alu.ts';
-import { cloneState, curFrame, updateRegs, type VerifierState } from '../state/frame.ts';
+import { markRegPrecise, pushHistory } from '../precision.ts';
+import {
+  cloneState,
+  curFrame,
+  isSpilledReg,
+  type LinkedReg,
+  updateRegs,
+  type VerifierState,
+  writableSlot,
+} from '../state/frame.ts';
 import { ADD_CONST, assignReg, isPktPointerAny, isPointer, mayBeNull, RegFlag, type RegState } from '../state/reg.ts';
 import { checkRegArg, type Env, reg, VerifierError } from './env.ts';
 
@@ -181,6 +190,32 @@ const syncLinked = (s: VerifierState, known: RegState): void => {
   );
 };
 
+/** LINKED_REGS_MAX: how many linked scalars one jump records; the others lose their link. */
+const LINKED_REGS_MAX = 6;
+
+/** collect_linked_regs: the live scalars of every frame sharing `id`'s base, for the jump history. */
+const collectLinked = (env: Env, id: number, out: LinkedReg[]): void => {
+  const base = id & ~ADD_CONST;
+  const frames = env.state.frames;
+  const take = (r: RegState, frameno: number, isReg: boolean, index: number): void => {
+    if (r.type !== 'scalar' || (r.id & ~ADD_CONST) !== base) return;
+    if (out.length < LINKED_REGS_MAX) out.push({ frameno, isReg, index });
+    else r.id = 0;
+  };
+  for (let fi = frames.length - 1; fi >= 0; fi--) {
+    const f = frames[fi] as (typeof frames)[number];
+    const at = fi === frames.length - 1 ? env.insnIdx : (frames[fi + 1]?.callsite ?? env.insnIdx);
+    const live = env.live[at] ?? 0x7ff;
+    for (let r = 0; r < 10; r++) if (live & (1 << r)) take(f.regs[r] as RegState, fi, true, r);
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      const slot = f.stack[spi];
+      if (!slot || !isSpilledReg(slot) || slot.spilled.type !== 'scalar' || (slot.spilled.id & ~ADD_CONST) !== base)
+        continue;
+      take(out.length < LINKED_REGS_MAX ? slot.spilled : writableSlot(f, spi).spilled, fi, false, spi);
+    }
+  }
+};
+
 export interface JumpOutcome {
   /** The state for the taken edge to be explored later, if both edges are feasible. */
   readonly other: VerifierState | undefined;
@@ -218,8 +253,18 @@ export const checkCondJmp = (env: Env, insn: Insn): JumpOutcome => {
     };
   }
   const pred = branchTaken(dst, src, op, w32);
-  if (pred === 1) return { other: undefined, next: target };
-  if (pred === 0) return { other: undefined, next: env.insnIdx + 1 };
+  if (pred >= 0) {
+    // the verifier relied on the operands' values to drop a branch: they must stay exact
+    if (dst.type === 'scalar') markRegPrecise(env, insn.dst);
+    if (insn.spec.source === 'X' && src.type === 'scalar') markRegPrecise(env, insn.src);
+    return { other: undefined, next: pred === 1 ? target : env.insnIdx + 1 };
+  }
+
+  // both successors share this record, so precision found on either reaches every linked scalar
+  const linked: LinkedReg[] = [];
+  if (insn.spec.source === 'X' && src.type === 'scalar' && src.id) collectLinked(env, src.id, linked);
+  if (dst.type === 'scalar' && dst.id) collectLinked(env, dst.id, linked);
+  if (linked.length > 1) pushHistory(env, 0, linked);
 
   const other = cloneState(env.state);
   const oregs = curFrame(other).regs;

@@ -26,6 +26,7 @@ import {
   type RegState,
   regTypeStr,
 } from '../state/reg.ts';
+import { markRegPrecise, noteStackAccess } from '../precision.ts';
 import { checkRegArg, cur, type Env, reg, scratchSlot, VerifierError } from './env.ts';
 
 const MAX_VAR_OFF = 1n << 29n;
@@ -170,6 +171,7 @@ export const stackWrite = (
   noteDepth(env, f, off);
   const aligned = off % SLOT_SIZE === 0;
   const save = (r: RegState): void => {
+    noteStackAccess(env, f.frameno, spi);
     assignReg(slot.spilled, r);
     for (let i = SLOT_SIZE; i > SLOT_SIZE - size; i--) slot.types[i - 1] = Slot.SPILL;
     for (let i = SLOT_SIZE - size; i > 0; i--) {
@@ -197,7 +199,12 @@ export const stackWrite = (
   const zero = value
     ? value.type === 'scalar' && tnumIsConst(value.b.varOff) && value.b.varOff.value === 0n
     : imm === 0;
-  if (zero) type = Slot.ZERO;
+  if (zero) {
+    type = Slot.ZERO;
+    // the register's exact value is not kept in the slot (no spill), so it is relied upon here
+    const regno = value ? cur(env).regs.indexOf(value) : -1;
+    if (regno >= 0) markRegPrecise(env, regno);
+  }
   const top = -off - 1;
   for (let i = 0; i < size; i++) slot.types[(top - i) % SLOT_SIZE] = type;
 };
@@ -221,6 +228,7 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
     if (size !== SLOT_SIZE || spillSize !== SLOT_SIZE) {
       if (sp.type !== 'scalar') throw new VerifierError('invalid size of register fill');
       if (size <= spillSize && off % SLOT_SIZE === 0) {
+        noteStackAccess(env, f.frameno, spi);
         assignReg(dst, sp);
         const width = sp.b.umax === 0n ? 0 : sp.b.umax.toString(2).length;
         if (width > size * 8) dst.id = 0;
@@ -236,11 +244,14 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
           throw new VerifierError(`invalid read from stack off ${off}+${i} size ${size}`);
         }
       }
-      if (spills === size && tnumIsConst(sp.b.varOff) && sp.b.varOff.value === 0n) markScalarConst(dst, 0n);
-      else if (zeros === size) markScalarConst(dst, 0n);
+      if (spills === size && tnumIsConst(sp.b.varOff) && sp.b.varOff.value === 0n) {
+        noteStackAccess(env, f.frameno, spi);
+        markScalarConst(dst, 0n);
+      } else if (zeros === size) markScalarConst(dst, 0n);
       else markScalarUnknown(dst);
       return;
     }
+    noteStackAccess(env, f.frameno, spi);
     assignReg(dst, sp);
     return;
   }

@@ -7,6 +7,7 @@ import type { Insn } from '../../../bpf/isa/index.ts';
 import { frameToString } from '../log/print.ts';
 import { type FuncState, MAX_CALL_FRAMES, newFrame, type VerifierState } from '../state/frame.ts';
 import { assignReg, markNotInit, type RegState, regTypeStr } from '../state/reg.ts';
+import { markRegPrecise } from '../precision.ts';
 import { checkRegArg, cur, type Env, reg, scratchAll, VerifierError } from './env.ts';
 
 /** setup_func_entry: pushes a fresh frame for `subprogno` onto `state`. */
@@ -73,6 +74,7 @@ export const leaveSubprog = (env: Env): void => {
   const caller = frames[frames.length - 2] as FuncState;
   if (callee.inCallback) {
     if (r0.type !== 'scalar') throw new VerifierError('R0 not a scalar value');
+    markRegPrecise(env, 0);
     const range = callee.callbackRetRange ?? [0, 1];
     if (!within(r0, range)) throw invalidScalar(r0, range, 'At callback return');
   } else {
@@ -108,5 +110,6 @@ export const checkMainExit = (env: Env): void => {
       'EINVAL',
     );
   }
+  markRegPrecise(env, 0);
   if (!within(r0, range)) throw invalidScalar(r0, range, 'At program exit');
 };

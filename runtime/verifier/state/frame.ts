@@ -45,11 +45,48 @@ export interface RefState {
   insnIdx: number;
 }
 
+/** A linked scalar recorded with a conditional jump: a register or a spilled slot of a frame. */
+export interface LinkedReg {
+  readonly frameno: number;
+  readonly isReg: boolean;
+  /** Register number, or stack slot index (spi) when !isReg. */
+  readonly index: number;
+}
+
+/**
+ * One jmp_history entry: instruction `idx` was reached from `prev` (a jump, a call or a return), or
+ * accessed a stack slot (`flags`, see precision.ts), or refined linked scalars at a jump.
+ */
+export class HistEntry {
+  readonly idx: number;
+  readonly prev: number;
+  flags: number;
+  linked: readonly LinkedReg[] | undefined;
+  constructor(idx: number, prev: number, flags: number, linked: readonly LinkedReg[] | undefined) {
+    this.idx = idx;
+    this.prev = prev;
+    this.flags = flags;
+    this.linked = linked;
+  }
+}
+
 export interface VerifierState {
   frames: FuncState[];
   refs: RefState[];
   /** Callback iterations unrolled on this path (callback_unroll_depth). */
   callbackUnrollDepth: number;
+  /** The checkpoint this state continues from (precision marks propagate into it). */
+  parent: VerifierState | undefined;
+  /** First instruction of this state's own stretch of the path (first_insn_idx). */
+  firstIdx: number;
+  /** The instruction processed before the current one (last_insn_idx). */
+  lastIdx: number;
+  /** The instruction being processed (insn_idx). */
+  insnIdx: number;
+  /** Non-linear steps and stack accesses since firstIdx (jmp_history); entries are never changed once copied. */
+  history: HistEntry[];
+  /** Checkpoints above this state on its path (dfs_depth). */
+  dfsDepth: number;
 }
 
 export const newSlot = (): StackSlot => ({
@@ -103,6 +140,25 @@ export const cloneState = (s: VerifierState): VerifierState => ({
   frames: s.frames.map(cloneFrame),
   refs: s.refs.map((r) => ({ id: r.id, insnIdx: r.insnIdx })),
   callbackUnrollDepth: s.callbackUnrollDepth,
+  parent: s.parent,
+  firstIdx: s.firstIdx,
+  lastIdx: s.lastIdx,
+  insnIdx: s.insnIdx,
+  history: s.history.slice(),
+  dfsDepth: s.dfsDepth,
+});
+
+/** The state a program (or a subprogram verified on its own) starts in: one frame, nothing before it. */
+export const newState = (subprogno = 0, start = 0): VerifierState => ({
+  frames: [newFrame(0, subprogno, -1)],
+  refs: [],
+  callbackUnrollDepth: 0,
+  parent: undefined,
+  firstIdx: start,
+  lastIdx: -1,
+  insnIdx: start,
+  history: [],
+  dfsDepth: 0,
 });
 
 export const curFrame = (s: VerifierState): FuncState => s.frames[s.frames.length - 1] as FuncState;

@@ -1,7 +1,7 @@
 /**
  * The hand-written corpus against the kernel's recorded answers (corpus/hand.expected.json, written
  * by kernel-diff.test.ts from Linux 6.18): same verdict, same first error message, and on accepts a
- * processed-instruction count within 10%. Runs without root.
+ * processed-instruction count within 10% (exactly, for the precision cases). Runs without root.
  */
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../../runtime/verifier/index.ts';
@@ -19,9 +19,10 @@ const RECORD = record as Record<string, Recorded>;
 const KNOWN: Record<string, string> = {};
 
 /** Accepted programs whose processed count is known to differ by more than 10%, with the reason. */
-const COUNT_KNOWN: Record<string, string> = {
-  loop_ctx: 'bpf_loop iterations converge in the kernel once the ctx counter is imprecise (precision not modelled)',
-};
+const COUNT_KNOWN: Record<string, string> = {};
+
+/** Precision tracking decides these counts exactly (hand-precision.ts, and bpf_loop's widening): no margin. */
+const exactCount = (name: string): boolean => name.startsWith('prec_') || name === 'loop_ctx';
 
 describe('hand-written corpus vs the recorded kernel verdicts', () => {
   for (const p of handPrograms()) {
@@ -38,6 +39,7 @@ describe('hand-written corpus vs the recorded kernel verdicts', () => {
       });
       expect(r.accepted).toBe(k.accepted);
       if (!k.accepted) expect(r.error?.message).toBe(k.message);
+      else if (k.processed !== null && exactCount(p.name)) expect(r.stats.insnProcessed).toBe(k.processed);
       else if (k.processed !== null && !COUNT_KNOWN[p.name]) {
         expect(Math.abs(r.stats.insnProcessed - k.processed)).toBeLessThanOrEqual(Math.ceil(0.1 * k.processed));
       }

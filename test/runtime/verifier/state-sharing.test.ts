@@ -9,6 +9,7 @@ import {
   curFrame,
   ensureSlot,
   newFrame,
+  newState,
   Slot,
   updateRegs,
   type VerifierState,
@@ -23,7 +24,7 @@ const spill = (s: VerifierState, spi: number, r: RegState): void => {
 };
 
 const stateWithSpill = (): VerifierState => {
-  const s: VerifierState = { frames: [newFrame(0, 0, -1)], refs: [], callbackUnrollDepth: 0 };
+  const s: VerifierState = newState();
   spill(s, 0, makeReg('scalar', { id: 7 }));
   spill(s, 1, makeReg('map_value', { id: 9 }));
   return s;
