@@ -76,7 +76,7 @@ export const kexec_input = ringbuf({ size: 1 << 29 });
 /** The user's initrd and the addon archives, read back (unreferenced memory, docs/ABI.md §4). */
 export const kexec_initrd = arrayMap({ valueSize: 1 << 28, maxEntries: 1 });
 /** Small working areas (layout below). */
-export const kexec_scratch = arrayMap({ valueSize: 32768, maxEntries: 1 });
+export const kexec_scratch = arrayMap({ valueSize: 40960, maxEntries: 1 });
 /** Never written: the zeros appended for zero-filled section tails. */
 export const kexec_zero = arrayMap({ valueSize: 1 << 24, maxEntries: 1 });
 /** The addon-name map (docs/ABI.md §3), filled by the loader. */
@@ -205,8 +205,7 @@ const ALIST = 19456; // slots of the PE addons, u32[16]
 const UNB = 19968; // the view's .uname (UNAME_MAX bytes)
 const ATMP = 20480; // an addon's .cmdline (ADDON_CMDLINE_MAX bytes, + a window)
 const ADDL = 24576; // the addon line (2048 bytes, + a window)
-const SECT = 28672; // name, SizeOfRawData, PointerToRawData of each section (SECT_ENTRY bytes each)
-const SECT_ENTRY = 16;
+const SECT = 28672; // the section table, copied from the image (SECTION_SIZE bytes each, SECTIONS_MAX)
 const S_WANT = STATE + 208; // scanSections: the wanted profile range (profile + 1)
 const S_RANGE = STATE + 212; // scanSections: .profile sections so far
 const S_BAD = STATE + 216; // scanSections: a section's raw data leaves the file
@@ -225,6 +224,14 @@ const A_DONE = STATE + 264; // unameAgrees: the comparison has ended (a NUL or a
 const A_DIFFER = STATE + 268;
 const S_AERR = STATE + 272; // addonPass: the error that stopped the addons (-errno), 0 when none
 const S_KIND = STATE + 276; // sidecarPiece: the kind of slot being archived
+const U_LIMIT = STATE + 280; // copyUname: bytes of .uname the file has (the rest reads as zeros)
+/** readUserCmdline's `@N` prefix scan (prefixStep): in the digits, digits, significant ones, value, tenth, terminator. */
+const P_IN = STATE + 284;
+const P_DIGITS = STATE + 288;
+const P_SIG = STATE + 292;
+const P_VALUE = STATE + 296;
+const P_TENTH = STATE + 300;
+const P_TERM = STATE + 304;
 /** Addon names in ABASE: .linux .cmdline .initrd .ucode .uname (as NAME_*), then .dtb .dtbauto. */
 const A_NAMES = 7;
 const DTB_LO = 0x6274642e;
@@ -289,9 +296,11 @@ function readHeaders(img: Bytes, scr: Bytes, len: u32, st: u32): i32 {
 /**
  * One pass over the section table: the first section of each name in the base range and in the range
  * of profile `profile`, the number of profiles, and whether a section's raw data leaves the file.
- * Returns the number of `.profile` sections, or -EINVAL for raw data outside the file. The fields the
- * scan reads are copied to SECT first, because the step is a bpf_loop callback (verified once, not once
- * per section) and a callback reaches maps, not the input record.
+ * Returns the number of `.profile` sections, or -EINVAL for raw data outside the file. The table is
+ * copied to SECT first, because the step is a bpf_loop callback (verified once, not once per section)
+ * and a callback reaches maps, not the input record; the copy goes through the kernel resource (the
+ * bounce buffer, written for good at the end), as a loop over the sections would be verified once per
+ * section.
  */
 function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
   for (let w: u32 = 0; w < 16; w++) {
@@ -300,13 +309,12 @@ function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
   }
   const sectab = scr.u32(S_SECTAB) & (IMAGE_MAX - 1);
   const nsec = scr.u32(S_NSEC) & 0xffff;
-  for (let i: u32 = 0; i < SECTIONS_MAX; i++) {
-    const h = sectab + i * SECTION_SIZE;
-    scr.setU32(SECT + i * SECT_ENTRY, img.u32(h));
-    scr.setU32(SECT + i * SECT_ENTRY + 4, img.u32(h + 4));
-    scr.setU32(SECT + i * SECT_ENTRY + 8, img.u32(h + SEC_SIZE_OF_RAW_DATA));
-    scr.setU32(SECT + i * SECT_ENTRY + 12, img.u32(h + SEC_POINTER_TO_RAW_DATA));
-  }
+  const table = u32(nsec * SECTION_SIZE);
+  if (table > SECTIONS_MAX * SECTION_SIZE) return -E2BIG;
+  const o = carrier('kernel', img.sub(sectab, IMAGE_MAX), table, OUT);
+  if (o < 0) return o;
+  const back = carrier('kernel', scr.sub(SECT, SECTIONS_MAX * SECTION_SIZE), table, IN);
+  if (back < 0) return back;
   scr.setU32(S_WANT, (profile & 0xffff) + 1);
   scr.setU32(S_RANGE, 0);
   scr.setU32(S_BAD, 0);
@@ -319,11 +327,11 @@ function scanSections(img: Bytes, scr: Bytes, profile: u32): i32 {
 const sectionStep = noinline((i: u32): boolean => {
   const scr = kexec_scratch.lookup(0);
   if (scr === null) return true;
-  const e = SECT + (i & (SECTIONS_MAX - 1)) * SECT_ENTRY;
+  const e = SECT + (i & (SECTIONS_MAX - 1)) * SECTION_SIZE;
   const lo = scr.u32(e);
   const hi = scr.u32(e + 4);
-  const raw = scr.u32(e + 8);
-  const ptr = scr.u32(e + 12);
+  const raw = scr.u32(e + SEC_SIZE_OF_RAW_DATA);
+  const ptr = scr.u32(e + SEC_POINTER_TO_RAW_DATA);
   const len = scr.u32(S_LEN) & (IMAGE_MAX * 2 - 1);
   const headers = scr.u32(STATE + 48);
   // raw data inside the file and after the headers (formats/pe checkSections)
@@ -419,26 +427,19 @@ function readUserCmdline(scr: Bytes): i32 {
   if (got < 0) return got;
   const g = u32(got) & (USER_CMDLINE_MAX * 2 - 1);
   scr.setU8(SRC + g, 0);
-  let inDigits: u32 = 1;
-  let digits: u32 = 0;
-  let significant: u32 = 0;
-  let value: u32 = 0;
-  let tenth: u32 = 0;
-  let term: u32 = 0;
-  for (let i: u32 = 1; i < PREFIX_MAX; i++) {
-    const b = scr.u8(SRC + i);
-    const isDigit = u32((((b - 0x30) >>> 31) ^ 1) & ((b - 0x3a) >>> 31));
-    const cont = u32(inDigits & isDigit);
-    const stop = u32(inDigits & (isDigit ^ 1));
-    term = sel(stop, b, term);
-    inDigits = u32(inDigits & (stop ^ 1));
-    const d = (b - 0x30) & 15;
-    const sig = u32(cont & ((isZero(significant) & isZero(d)) ^ 1));
-    significant = (significant + sig) & 0xff;
-    value = sel(u32(sig & lt(significant, 10)), u32(value * 10 + d) & 0x3fffffff, value);
-    tenth = sel(u32(sig & eq(significant, 10)), d, tenth);
-    digits = (digits + cont) & 0xff;
-  }
+  scr.setU32(P_IN, 1);
+  scr.setU32(P_DIGITS, 0);
+  scr.setU32(P_SIG, 0);
+  scr.setU32(P_VALUE, 0);
+  scr.setU32(P_TENTH, 0);
+  scr.setU32(P_TERM, 0);
+  bpfLoop(PREFIX_MAX - 1, prefixStep);
+  const inDigits = scr.u32(P_IN) & 1;
+  const digits = scr.u32(P_DIGITS) & 0xff;
+  const significant = scr.u32(P_SIG) & 0xff;
+  const value = scr.u32(P_VALUE) & 0x3fffffff;
+  const tenth = scr.u32(P_TENTH) & 15;
+  const term = scr.u32(P_TERM) & 0xff;
   // @N with N ≤ UINT_MAX, then one space (removed) or the end
   const over = u32(
     lt(10, significant) | (eq(significant, 10) & (lt(429496729, value) | (eq(value, 429496729) & lt(5, tenth)))),
@@ -463,6 +464,29 @@ function readUserCmdline(scr: Bytes): i32 {
   scr.setU32(S_USERTEXT, u32(text & (bad ^ 1)));
   return 0;
 }
+
+/** Byte `k + 1` of the user's line in the `@N` prefix scan (readUserCmdline): the digits and their value. */
+const prefixStep = noinline((k: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const b = scr.u8(SRC + ((k + 1) & (PREFIX_MAX - 1)));
+  const inDigits = scr.u32(P_IN) & 1;
+  const significant = scr.u32(P_SIG) & 0xff;
+  const isDigit = u32((((b - 0x30) >>> 31) ^ 1) & ((b - 0x3a) >>> 31));
+  const cont = u32(inDigits & isDigit);
+  const stop = u32(inDigits & (isDigit ^ 1));
+  scr.setU32(P_TERM, sel(stop, b, scr.u32(P_TERM) & 0xff));
+  scr.setU32(P_IN, u32(inDigits & (stop ^ 1)));
+  const d = (b - 0x30) & 15;
+  const sig = u32(cont & ((isZero(significant) & isZero(d)) ^ 1));
+  const next = (significant + sig) & 0xff;
+  scr.setU32(P_SIG, next);
+  const value = scr.u32(P_VALUE) & 0x3fffffff;
+  scr.setU32(P_VALUE, sel(u32(sig & lt(next, 10)), u32(value * 10 + d) & 0x3fffffff, value));
+  scr.setU32(P_TENTH, sel(u32(sig & eq(next, 10)), d, scr.u32(P_TENTH) & 15));
+  scr.setU32(P_DIGITS, (scr.u32(P_DIGITS) + cont) & 0xff);
+  return false;
+});
 
 /** One byte of the user's line (readUserCmdline): a control character before the first NUL, text after the prefix. */
 const userLineStep = noinline((i: u32): boolean => {
@@ -850,16 +874,31 @@ const unameStep = noinline((i: u32): boolean => {
   return false;
 });
 
-/** The view's `.uname` (its first UNAME_MAX bytes, zero-filled) into UNB, and whether it is set. */
-function copyUname(img: Bytes, scr: Bytes): void {
+/**
+ * The view's `.uname` (its first UNAME_MAX bytes, zero-filled) into UNB, and whether it is set: copied
+ * through the kernel resource (the bounce buffer), then the bytes past the section cleared.
+ */
+function copyUname(img: Bytes, scr: Bytes): i32 {
   const vsU = sizeOf(img, scr, 4);
-  const rawU = rawOf(img, scr, 4);
   const ptrU = ptrOf(img, scr, 4) & (IMAGE_MAX - 1);
-  for (let i: u32 = 0; i < UNAME_MAX; i++) {
-    scr.setU8(UNB + i, sel(u32(lt(i, rawU) & lt(i, vsU)), img.u8(ptrU + i), 0));
-  }
+  const o = carrier('kernel', img.sub(ptrU, IMAGE_MAX), UNAME_MAX, OUT);
+  if (o < 0) return o;
+  const back = carrier('kernel', scr.sub(UNB, UNAME_MAX), UNAME_MAX, IN);
+  if (back < 0) return back;
+  scr.setU32(U_LIMIT, minU32(rawOf(img, scr, 4), vsU));
+  bpfLoop(UNAME_MAX, unameClearStep);
   scr.setU32(S_UNAME, isZero(vsU) ^ 1);
+  return 0;
 }
+
+/** Byte `i` of UNB (copyUname): zero past the section's bytes in the file. */
+const unameClearStep = noinline((i: u32): boolean => {
+  const scr = kexec_scratch.lookup(0);
+  if (scr === null) return true;
+  const j = i & (UNAME_MAX - 1);
+  scr.setU8(UNB + j, sel(lt(j, scr.u32(U_LIMIT)), scr.u8(UNB + j), 0));
+  return false;
+});
 
 /**
  * Section `i` of an addon (addonBody; a bpf_loop callback, so verified once): the first sized section of
@@ -1173,7 +1212,8 @@ function unpack(img: Bytes, ini: Bytes, scr: Bytes, zero: Bytes, res: Bytes): i3
     if (l < 0) return l;
   }
   res.setU32(RES_DETAIL, 0x6e646461); // "addn"
-  copyUname(img, scr);
+  const cu = copyUname(img, scr);
+  if (cu < 0) return cu;
   const ap = addonPass(scr);
   if (ap < 0) return ap;
   const up = addonUcodes(ini, scr, zero);
