@@ -439,7 +439,12 @@ export const markSlotPrecise = (env: Env, frameno: number, spi: number): void =>
  * propagate_precision: the current path was pruned against `old`; whatever `old` needed precise
  * (among its live registers, given per frame by `liveAt`) is needed on this path too.
  */
-export const propagatePrecision = (env: Env, old: VerifierState, liveAt: (frame: number) => number): void => {
+export const propagatePrecision = (
+  env: Env,
+  old: VerifierState,
+  liveAt: (frame: number) => number,
+  slotLive?: (frame: number, spi: number) => boolean,
+): void => {
   bt.reset(old.frames.length - 1);
   for (let fr = old.frames.length - 1; fr >= 0; fr--) {
     const func = old.frames[fr] as FuncState;
@@ -450,6 +455,7 @@ export const propagatePrecision = (env: Env, old: VerifierState, liveAt: (frame:
     }
     for (let spi = 0; spi < func.stack.length; spi++) {
       const slot = func.stack[spi];
+      if (slotLive !== undefined && !slotLive(fr, spi)) continue;
       if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar' && slot.spilled.precise) bt.setSlot(fr, spi);
     }
   }

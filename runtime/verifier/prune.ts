@@ -79,11 +79,16 @@ const isSpilledScalar64 = (s: StackSlot): boolean => s.types[0] === Slot.SPILL &
 const allMisc = (s: StackSlot): boolean => s.types.every((t) => t === Slot.MISC || t === Slot.INVALID);
 const UNKNOWN: RegState = { ...newReg(), type: 'scalar' };
 
-const stacksafe = (o: FuncState, c: FuncState, ids: IdMap, byRange: boolean): boolean => {
+/** Is slot `spi` of frame `frame` live where the states are compared (stack-liveness.ts)? */
+export type SlotLive = (frame: number, spi: number) => boolean;
+
+const stacksafe = (o: FuncState, c: FuncState, ids: IdMap, byRange: boolean, live: SlotLive | undefined): boolean => {
   for (let spi = 0; spi < o.stack.length; spi++) {
     const os = o.stack[spi];
     const cs = c.stack[spi];
     if (!os) continue;
+    // a slot no path from here reads before writing it matches anything (clean_func_state)
+    if (live !== undefined && !live(o.frameno, spi)) continue;
     // A slot both states still share (copy-on-write) has the same byte types; its spill is compared
     // all the same, for the ids it carries.
     if (os === cs) {
@@ -106,31 +111,41 @@ const stacksafe = (o: FuncState, c: FuncState, ids: IdMap, byRange: boolean): bo
   return true;
 };
 
-const funcStatesEqual = (o: FuncState, c: FuncState, ids: IdMap, live: number, byRange: boolean): boolean => {
+const funcStatesEqual = (
+  o: FuncState,
+  c: FuncState,
+  ids: IdMap,
+  live: number,
+  byRange: boolean,
+  slotLive: SlotLive | undefined,
+): boolean => {
   if (o.callsite !== c.callsite) return false;
   for (let i = 0; i < 11; i++) {
     if (live & (1 << i) && !regsafe(o.regs[i] as RegState, c.regs[i] as RegState, ids, byRange)) return false;
   }
-  return stacksafe(o, c, ids, byRange);
+  return stacksafe(o, c, ids, byRange, slotLive);
 };
 
 /**
  * states_equal. `liveAt(frame)` gives the registers live in that frame (at the instruction for the
  * innermost frame, at the pending call for the others); dead registers are not compared.
- * `byRange`: imprecise scalars are compared by range too (RANGE_WITHIN).
+ * `byRange`: imprecise scalars are compared by range too (RANGE_WITHIN). `slotLive`: which stack slots
+ * to compare (all when undefined: a state still being explored is not cleaned).
  */
 export const statesEqual = (
   o: VerifierState,
   c: VerifierState,
   liveAt: (frame: number) => number,
   byRange: boolean,
+  slotLive?: SlotLive,
 ): boolean => {
   if (o.frames.length !== c.frames.length) return false;
   if (o.refs.length !== c.refs.length) return false;
   const ids = idMap.clear();
   for (let i = 0; i < o.refs.length; i++) if (!checkIds(o.refs[i]?.id ?? 0, c.refs[i]?.id ?? 0, ids)) return false;
   for (let i = 0; i < o.frames.length; i++) {
-    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), byRange)) return false;
+    if (!funcStatesEqual(o.frames[i] as FuncState, c.frames[i] as FuncState, ids, liveAt(i), byRange, slotLive))
+      return false;
   }
   return true;
 };

@@ -21,9 +21,10 @@ import type { ProgramPolicy } from './policy/types.ts';
 import { flowGraph, liveRegisters } from './liveness.ts';
 import { backtrackProgram, markAllScalarsImprecise, propagatePrecision, pushHistory } from './precision.ts';
 import { fromRawSlots, isCallbackCall, type ProgSlot } from './program.ts';
-import { statesEqual, statesIdentical, statesMaybeLooping, widenImpreciseScalars } from './prune.ts';
+import { type SlotLive, statesEqual, statesIdentical, statesMaybeLooping, widenImpreciseScalars } from './prune.ts';
 import { summarizeLog, type VerifierResult } from './result.ts';
 import { checkMaxStackDepth } from './stack-depth.ts';
+import { StackLiveness } from './stack-liveness.ts';
 import { cloneState, curFrame, newState, type VerifierState } from './state/frame.ts';
 import { type MapDesc, makeReg, type RegState } from './state/reg.ts';
 
@@ -171,6 +172,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     curHist: undefined,
     live,
     backtrack: backtrackProgram(prog, cfg.subprogs, options.funcLinkage),
+    stackLive: new StackLiveness(graph),
   };
   scratchAll(env);
 
@@ -194,23 +196,29 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   };
 
   /** is_state_visited: 1 when pruned; may add a checkpoint. */
+  /** Where frame `frame` of the current state stands: at `idx`, or at its pending call. */
+  const frameInsn = (idx: number, frame: number): number => {
+    const frames = env.state.frames;
+    return frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
+  };
   const liveAt =
     (idx: number) =>
-    (frame: number): number => {
-      const frames = env.state.frames;
-      const at = frame === frames.length - 1 ? idx : (frames[frame + 1]?.callsite ?? idx);
-      return live[at] ?? 0x7ff;
-    };
+    (frame: number): number =>
+      live[frameInsn(idx, frame)] ?? 0x7ff;
+  const slotLiveAt =
+    (idx: number): SlotLive =>
+    (frame, spi) =>
+      env.stackLive.isLive(frameInsn(idx, frame), spi);
   /** A jump point (is_jmp_point), or an arrival that is not the next instruction: the history records it. */
   const isJmpStep = (idx: number): boolean => {
     const prev = env.prevInsnIdx;
     return cfg.prunePoints[idx] === 1 || (prev !== idx - 1 && !(prev === idx - 2 && prog[prev]?.raw.code === 0x18));
   };
   /** A prune: whatever the old state needed precise, this path needs too. */
-  const pruned = (old: Node, idx: number, liveHere: (frame: number) => number): true => {
+  const pruned = (old: Node, idx: number, liveHere: (frame: number) => number, slots?: SlotLive): true => {
     old.hit++;
     if (isJmpStep(idx)) pushHistory(env, 0);
-    propagatePrecision(env, old.state, liveHere);
+    propagatePrecision(env, old.state, liveHere, slots);
     return true;
   };
 
@@ -220,6 +228,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     let addNew = force || (jmpsProcessed - prevJmps >= 2 && processed - prevInsns >= 8);
     const statesCnt = list.length;
     const liveHere = liveAt(idx);
+    const slotsHere = slotLiveAt(idx);
     for (let k = 0; k < list.length; k++) {
       const sl = list[k] as Node;
       if (sl.branches > 0) {
@@ -243,8 +252,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           // Inside a loop, checkpoints are added less often.
           addNew = force || jmpsProcessed - prevJmps >= 20 || processed - prevInsns >= 100;
         }
-      } else if (statesEqual(sl.state, env.state, liveHere, false)) {
-        return pruned(sl, idx, liveHere);
+      } else if (statesEqual(sl.state, env.state, liveHere, false, slotsHere)) {
+        return pruned(sl, idx, liveHere, slotsHere);
       }
       // miss: evict states that keep failing to prune (they stay alive for their branches).
       if (addNew) sl.miss++;
@@ -304,7 +313,10 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   /** Ends the current path; false when nothing is left to explore. */
   const popPath = (): boolean => {
     scratchAll(env);
+    env.stackLive.commit();
     updateBranchCounts(curNode);
+    // a path ended: the states it completed are compared with up-to-date stack liveness from now on
+    env.stackLive.update();
     const next = pending.pop();
     if (!next) return false;
     if (!log.states) log.reset(next.logPos);
@@ -369,6 +381,8 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       const insn = slot.insn as Insn;
       const s = insn.spec;
       env.prevInsnIdx = idx;
+      env.stackLive.commit();
+      env.stackLive.begin(idx);
       const cls = classOf(s.code);
       if (cls === Class.JMP || cls === Class.JMP32) jmpsProcessed++;
       switch (s.kind) {

@@ -19,7 +19,7 @@ import {
   type RegState,
   regTypeStr,
 } from '../state/reg.ts';
-import { checkRegArg, type Env, reg, scratchSlot, VerifierError } from './env.ts';
+import { checkRegArg, type Env, noteStackRead, reg, scratchSlot, VerifierError } from './env.ts';
 import {
   checkMapAccessType,
   checkMemAccess,
@@ -195,6 +195,7 @@ const checkStackRange = (
     const spi = Math.floor(at / SLOT_SIZE);
     const slot = ensureSlot(f, spi);
     const idx = at % SLOT_SIZE;
+    noteStackRead(env, f.frameno, spi);
     const t = slot.types[idx];
     if (t === Slot.MISC) continue;
     if (t === Slot.ZERO || (t === Slot.INVALID && env.privileged)) {

@@ -4,6 +4,7 @@
  */
 import type { BacktrackProgram } from '../precision.ts';
 import type { ProgSlot } from '../program.ts';
+import type { StackLiveness } from '../stack-liveness.ts';
 import type { CfgInfo } from '../cfg.ts';
 import { curFrame, type FuncState, type HistEntry, type VerifierState } from '../state/frame.ts';
 import { markScalarUnknown, type MapDesc, type RegState } from '../state/reg.ts';
@@ -52,7 +53,19 @@ export interface Env {
   readonly live: Uint16Array;
   /** The program decoded for precision backtracking (precision.ts). */
   readonly backtrack: BacktrackProgram;
+  /** Stack reads and writes met so far, and the stack slots live at each instruction. */
+  readonly stackLive: StackLiveness;
 }
+
+/**
+ * Slot `spi` of frame `frameno` is read: at this instruction when the frame is the current one, else at
+ * the call through which the current subprogram (or callback) was entered from that frame's code.
+ */
+export const noteStackRead = (env: Env, frameno: number, spi: number): void => {
+  const frames = env.state.frames;
+  const at = frameno >= frames.length - 1 ? env.insnIdx : (frames[frameno + 1]?.callsite ?? env.insnIdx);
+  env.stackLive.read(at, spi);
+};
 
 export const cur = (env: Env): FuncState => curFrame(env.state);
 export const regs = (env: Env): RegState[] => cur(env).regs;

@@ -27,7 +27,7 @@ import {
   regTypeStr,
 } from '../state/reg.ts';
 import { markRegPrecise, noteStackAccess } from '../precision.ts';
-import { checkRegArg, cur, type Env, reg, scratchSlot, VerifierError } from './env.ts';
+import { checkRegArg, cur, type Env, noteStackRead, reg, scratchSlot, VerifierError } from './env.ts';
 
 const MAX_VAR_OFF = 1n << 29n;
 
@@ -170,6 +170,8 @@ export const stackWrite = (
   scratchSlot(env, spi);
   noteDepth(env, f, off);
   const aligned = off % SLOT_SIZE === 0;
+  // a whole slot of the instruction's own frame: the old contents are dead before it
+  if (aligned && size === SLOT_SIZE && f === cur(env)) env.stackLive.write(spi);
   const save = (r: RegState): void => {
     noteStackAccess(env, f.frameno, spi);
     assignReg(slot.spilled, r);
@@ -220,6 +222,7 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
   const spi = slotOf(off);
   const slot = ensureSlot(f, spi);
   scratchSlot(env, spi);
+  noteStackRead(env, f.frameno, spi);
   const top = -off - 1;
   if (isSpilledReg(slot)) {
     let spillSize = 1;
@@ -336,6 +339,7 @@ export const checkMemAccess = (
         const f = frameOf(env, r);
         noteDepth(env, f, lo);
         for (let at = lo; at < hi; at++) {
+          if (t === 'read') noteStackRead(env, f.frameno, slotOf(at));
           const slot = t === 'write' ? writableSlot(f, slotOf(at)) : ensureSlot(f, slotOf(at));
           if (t === 'write') {
             slot.types[byteIndex(at)] = Slot.MISC;

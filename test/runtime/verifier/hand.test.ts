@@ -21,8 +21,9 @@ const KNOWN: Record<string, string> = {};
 /** Accepted programs whose processed count is known to differ by more than 10%, with the reason. */
 const COUNT_KNOWN: Record<string, string> = {};
 
-/** Precision tracking decides these counts exactly (hand-precision.ts, and bpf_loop's widening): no margin. */
-const exactCount = (name: string): boolean => name.startsWith('prec_') || name === 'loop_ctx';
+/** Precision and stack liveness decide these counts exactly (hand-precision.ts, bpf_loop's widening): no margin. */
+const exactCount = (name: string): boolean =>
+  name.startsWith('prec_') || name.startsWith('live_') || name === 'loop_ctx';
 
 describe('hand-written corpus vs the recorded kernel verdicts', () => {
   for (const p of handPrograms()) {

@@ -1,9 +1,10 @@
 /**
- * Hand-written programs for precision tracking: two paths join with different values in a scalar,
- * and whether the second path is pruned depends on whether anything after the join relies on the
- * exact value (pointer arithmetic, a decided branch, a size argument), directly or through a spill,
- * a linked copy, a subprogram argument or its return value. The processed counts, recorded from the
- * kernel, tell whether the value was marked precise.
+ * Hand-written programs for precision tracking and stack-slot liveness: two paths join with different
+ * values in a scalar or a stack slot, and whether the second path is pruned depends on whether anything
+ * after the join relies on the exact value (pointer arithmetic, a decided branch, a size argument),
+ * directly or through a spill, a linked copy, a subprogram argument or its return value — or, for a
+ * slot, whether anything reads it again (directly, through a helper, or from a subprogram by pointer).
+ * The processed counts, recorded from the kernel, tell which it was.
  */
 import { type HandCase, MAPS } from './hand-types.ts';
 
@@ -104,6 +105,36 @@ l:
   r6 += 1
   if r6 < 32 goto l
   r0 = r7
+  exit`,
+  ),
+  c(
+    'live_dead_slot_join',
+    join(`  if r6 == 0 goto +2\n  *(u64 *)(r10 - 16) = r1\n  goto +1\n  *(u64 *)(r10 - 16) = r7\n${WORK}`),
+  ),
+  c(
+    'live_read_slot_join',
+    join(
+      `  if r6 == 0 goto +2\n  *(u64 *)(r10 - 16) = r1\n  goto +1\n  *(u64 *)(r10 - 16) = r7\n${WORK}\n  r9 = *(u64 *)(r10 - 16)`,
+    ),
+  ),
+  c(
+    'live_overwritten_slot_join',
+    join(
+      `  if r6 == 0 goto +2\n  *(u64 *)(r10 - 16) = r1\n  goto +1\n  *(u64 *)(r10 - 16) = r7\n${WORK}\n  *(u64 *)(r10 - 16) = 0\n  r9 = *(u64 *)(r10 - 16)`,
+    ),
+  ),
+  c(
+    'live_slot_read_by_helper',
+    join(
+      `  *(u64 *)(r10 - 8) = 0\n  if r6 == 0 goto +2\n  *(u64 *)(r10 - 8) = r1\n  goto +1\n  *(u64 *)(r10 - 8) = r7\n${WORK}\n  r1 = hash ll\n  r2 = r10\n  r2 += -8\n  call bpf_map_lookup_elem`,
+    ),
+  ),
+  c(
+    'live_slot_read_by_subprog',
+    `${join(`  if r6 == 0 goto +2\n  *(u64 *)(r10 - 16) = r1\n  goto +1\n  *(u64 *)(r10 - 16) = r7\n${WORK}\n  r1 = r10\n  r1 += -16\n  call sub`)}
+sub:
+  r2 = *(u64 *)(r1 + 0)
+  r0 = 0
   exit`,
   ),
 ];
