@@ -216,11 +216,14 @@ export interface CfgOptions {
   readonly mapCount: number;
   /** Calls whose helper invokes a callback (bpf_loop): checkpoints are forced there. */
   readonly isCallbackCall: (s: ProgSlot) => boolean;
+  /** Told the subprograms' starts once found (the log lists them before any later check fails). */
+  readonly onSubprogs?: (starts: readonly number[]) => void;
 }
 
 /** All static checks; throws CfgError with the kernel's message and instruction index. */
 export const analyzeCfg = (prog: readonly ProgSlot[], opts: CfgOptions): CfgInfo => {
   const subprogs = findSubprogs(prog);
+  opts.onSubprogs?.(subprogs);
   checkSubprogs(prog, subprogs);
   checkOpcodes(prog, opts.mapCount);
   const [prunePoints, forceCheckpoints] = walkCfg(prog, opts.privileged, opts.isCallbackCall);

@@ -10,6 +10,8 @@
  */
 import { AluOp, Class, classOf, JmpOp, Mask, Mode, Source } from '../../bpf/isa/index.ts';
 import { type Env, VerifierError } from './check/env.ts';
+import { frameToString, insnText } from './log/print.ts';
+import type { VerifierLog } from './log/writer.ts';
 import { isCallbackCall, isPseudoCall, type ProgSlot } from './program.ts';
 import {
   type FuncState,
@@ -28,15 +30,13 @@ const FRAMENO_MASK = 0x7;
 const SPI_SHIFT = 4;
 const SPI_MASK = 0x3f;
 const REGS_ARGS = 0x3e;
-const BPF_FETCH = 0x01;
-const BPF_CMPXCHG = 0xf1;
 const BPF_LOAD_ACQ = 0x100;
 
 const stackAccessFlags = (frameno: number, spi: number): number => STACK_ACCESS | (spi << SPI_SHIFT) | frameno;
 
 /**
- * push_jmp_history: records the current instruction (reached from env.prevInsnIdx) with `flags` and
- * `linked`; a second record for the same instruction merges into the first.
+ * push_jmp_history: records the current instruction (reached from the state's last instruction) with
+ * `flags` and `linked`; a second record for the same instruction merges into the first.
  */
 export const pushHistory = (env: Env, flags: number, linked?: readonly LinkedReg[]): void => {
   const cur = env.curHist;
@@ -45,7 +45,7 @@ export const pushHistory = (env: Env, flags: number, linked?: readonly LinkedReg
     if (linked !== undefined) cur.linked = linked;
     return;
   }
-  const e = new HistEntry(env.insnIdx, env.prevInsnIdx, flags, linked);
+  const e = new HistEntry(env.insnIdx, env.state.lastIdx, flags, linked);
   env.state.history.push(e);
   env.curHist = e;
 };
@@ -180,10 +180,10 @@ export const backtrackProgram = (
     } else if (cls === Class.LDX) {
       p.op[i] = Op.LOAD;
       p.src[i] = dst;
-    } else if (cls === Class.STX && (code & Mask.MODE) === Mode.ATOMIC && (imm === BPF_LOAD_ACQ || imm & BPF_FETCH)) {
-      // an atomic fetch loads the old value into src (or r0 for cmpxchg): followed like a fill
+    } else if (cls === Class.STX && (code & Mask.MODE) === Mode.ATOMIC && imm === BPF_LOAD_ACQ) {
+      // a load-acquire is followed like a load; 6.18 takes the other atomics (fetches included) as stores
       p.op[i] = Op.LOAD;
-      p.src[i] = imm === BPF_LOAD_ACQ ? dst : imm === BPF_CMPXCHG ? 0 : src;
+      p.src[i] = dst;
     } else if (cls === Class.STX || cls === Class.ST) {
       p.op[i] = Op.STORE;
       if (cls === Class.STX) p.src[i] = src;
@@ -313,21 +313,38 @@ const backtrackInsn = (
 };
 
 /** mark_all_scalars_precise: every scalar of every checkpoint above `st` (not `st` itself) becomes precise. */
-export const markAllScalarsPrecise = (st: VerifierState): void => {
+export const markAllScalarsPrecise = (st: VerifierState, log: VerifierLog): void => {
+  const say = log.states;
+  if (say) log.write(`mark_precise: frame${st.frames.length - 1}: falling back to forcing all scalars precise\n`);
   for (let p = st.parent; p; p = p.parent) {
     for (const func of p.frames) {
       for (let r = 0; r < 10; r++) {
         const reg = func.regs[r] as RegState;
-        if (reg.type === 'scalar') reg.precise = true;
+        if (reg.type !== 'scalar' || reg.precise) continue;
+        reg.precise = true;
+        if (say) log.write(`force_precise: frame${func.frameno}: forcing r${r} to be precise\n`);
       }
       for (let spi = 0; spi < func.stack.length; spi++) {
         const slot = func.stack[spi];
         if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar' && !slot.spilled.precise) {
           writableSlot(func, spi).spilled.precise = true;
+          if (say) log.write(`force_precise: frame${func.frameno}: forcing fp${-(spi + 1) * 8} to be precise\n`);
         }
       }
     }
   }
+};
+
+/** fmt_reg_mask, fmt_stack_mask: `r0,r6` and `-8,-24`. */
+const regList = (b: Backtrack, f: number): string => {
+  const out: string[] = [];
+  for (let r = 0; r < 11; r++) if (b.hasReg(f, r)) out.push(`r${r}`);
+  return out.join(',');
+};
+const slotList = (b: Backtrack, f: number): string => {
+  const out: string[] = [];
+  if (b.slotCount[f]) for (let spi = 0; spi < 64; spi++) if (b.hasSlot(f, spi)) out.push(String(-(spi + 1) * 8));
+  return out.join(',');
 };
 
 /** mark_all_scalars_imprecise: a new checkpoint keeps its marks; the path going on starts without. */
@@ -342,7 +359,7 @@ export const markAllScalarsImprecise = (st: VerifierState): void => {
 };
 
 /** Marks in checkpoint `st` what `b` asks for; what was already precise needs no further walk. */
-const markInParent = (st: VerifierState, b: Backtrack): void => {
+const markInParent = (st: VerifierState, b: Backtrack, log: VerifierLog): void => {
   for (let fr = b.frame; fr >= 0; fr--) {
     const func = st.frames[fr] as FuncState | undefined;
     if (func === undefined) throw bug(`backtracking frame ${fr} of ${st.frames.length}`);
@@ -352,15 +369,26 @@ const markInParent = (st: VerifierState, b: Backtrack): void => {
       if (reg.type !== 'scalar' || reg.precise) b.clearReg(fr, r);
       else reg.precise = true;
     }
-    if (!b.slotCount[fr]) continue;
-    for (let spi = 0; spi < 64; spi++) {
+    for (let spi = 0; b.slotCount[fr] && spi < 64; spi++) {
       if (!b.hasSlot(fr, spi)) continue;
       const slot = func.stack[spi];
       if (slot === undefined) throw bug(`stack slot ${spi}, total slots ${func.stack.length}`);
       if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) b.clearSlot(fr, spi);
       else writableSlot(func, spi).spilled.precise = true;
     }
+    if (log.states) logParent(st, b, fr, log);
   }
+};
+
+/** The level-2 line of a checkpoint's frame after marking (print_verifier_state with everything). */
+const logParent = (st: VerifierState, b: Backtrack, fr: number, log: VerifierLog): void => {
+  const func = st.frames[fr] as FuncState;
+  const state = frameToString(
+    func,
+    undefined,
+    st.refs.map((r) => r.id),
+  );
+  log.write(`mark_precise: frame${fr}: parent state regs=${regList(b, fr)} stack=${slotList(b, fr)}: ${state}\n`);
 };
 
 /**
@@ -376,16 +404,27 @@ const markChain = (env: Env, start: VerifierState): void => {
   let lastIdx = st.insnIdx;
   let subseq = -1;
   let skipFirst = true;
+  const log = env.log;
   for (;;) {
     let hist = st.history.length;
+    if (log.states) {
+      log.write(`mark_precise: frame${bt.frame}: last_idx ${lastIdx} first_idx ${firstIdx} subseq_idx ${subseq} \n`);
+    }
     if (lastIdx < 0) throw bug(`backtracking func entry subprog ${st.frames[0]?.subprogno ?? 0}`);
     for (let i = lastIdx; ; ) {
       if (skipFirst) skipFirst = false;
       else {
         const top = hist > 0 ? (st.history[hist - 1] as HistEntry) : undefined;
+        const slot = env.prog[i] as ProgSlot;
+        if (log.states && !slot.continuation) {
+          const f = bt.frame;
+          log.write(
+            `mark_precise: frame${f}: regs=${regList(bt, f)} stack=${slotList(bt, f)} before ${i}: ${insnText(slot, env.helperName)}\n`,
+          );
+        }
         const r = backtrackInsn(prog, i, subseq, top?.idx === i ? top : undefined, bt);
         if (r === NOT_SUPPORTED) {
-          markAllScalarsPrecise(start);
+          markAllScalarsPrecise(start, log);
           bt.reset(0);
           return;
         }
@@ -404,7 +443,7 @@ const markChain = (env: Env, start: VerifierState): void => {
     const parent = st.parent;
     if (parent === undefined) break;
     st = parent;
-    markInParent(st, bt);
+    markInParent(st, bt, log);
     if (bt.empty()) return;
     subseq = firstIdx;
     lastIdx = st.lastIdx;
@@ -412,7 +451,7 @@ const markChain = (env: Env, start: VerifierState): void => {
   }
   // something was missed (a stack access through a variable offset...): be conservative
   if (!bt.empty()) {
-    markAllScalarsPrecise(start);
+    markAllScalarsPrecise(start, log);
     bt.reset(0);
   }
 };
@@ -446,18 +485,26 @@ export const propagatePrecision = (
   slotLive?: (frame: number, spi: number) => boolean,
 ): void => {
   bt.reset(old.frames.length - 1);
+  const log = env.log;
   for (let fr = old.frames.length - 1; fr >= 0; fr--) {
     const func = old.frames[fr] as FuncState;
     const live = liveAt(fr);
+    // level 2 lists them: "frame 0: propagating r6,fp-16"
+    const names: string[] = [];
     for (let r = 0; r < 10; r++) {
       const reg = func.regs[r] as RegState;
-      if (reg.type === 'scalar' && reg.precise && live & (1 << r)) bt.setReg(fr, r);
+      if (reg.type !== 'scalar' || !reg.precise || !(live & (1 << r))) continue;
+      bt.setReg(fr, r);
+      names.push(`r${r}`);
     }
     for (let spi = 0; spi < func.stack.length; spi++) {
       const slot = func.stack[spi];
       if (slotLive !== undefined && !slotLive(fr, spi)) continue;
-      if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar' && slot.spilled.precise) bt.setSlot(fr, spi);
+      if (!slot || !isSpilledReg(slot) || slot.spilled.type !== 'scalar' || !slot.spilled.precise) continue;
+      bt.setSlot(fr, spi);
+      names.push(`fp${-(spi + 1) * 8}`);
     }
+    if (log.states && names.length > 0) log.write(`frame ${fr}: propagating ${names.join(',')}\n`);
   }
   markChain(env, env.state);
 };

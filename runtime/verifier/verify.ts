@@ -4,9 +4,8 @@
  * Each instruction kind has its own transfer module under check/; this file only sequences them.
  */
 import { availableParallelism } from 'node:os';
-import { BPF_FUNC, helperName as abiHelperName } from '../../bpf/abi/index.ts';
-import { kernelInsnText } from '../../bpf/asm/kernel-log.ts';
-import { checkSlot, Class, classOf, type Insn, type RawSlot, toSlots } from '../../bpf/isa/index.ts';
+import { helperName as abiHelperName, BPF_FUNC } from '../../bpf/abi/index.ts';
+import { Class, checkSlot, classOf, type Insn, type RawSlot, toSlots } from '../../bpf/isa/index.ts';
 import { analyzeCfg, CfgError } from './cfg.ts';
 import { checkAlu } from './check/alu.ts';
 import { checkHelperCall } from './check/call.ts';
@@ -15,10 +14,10 @@ import { checkCondJmp } from './check/jmp.ts';
 import { checkLdAbs, checkLdImm } from './check/ldimm.ts';
 import { checkAtomic, checkLoad, checkStore } from './check/mem.ts';
 import { checkMainExit, enterSubprog, leaveSubprog } from './check/subprog.ts';
-import { frameToString } from './log/print.ts';
+import { flowGraph, liveRegisters } from './liveness.ts';
+import { frameToString, insnText } from './log/print.ts';
 import { LogLevel, VerifierLog } from './log/writer.ts';
 import type { ProgramPolicy } from './policy/types.ts';
-import { flowGraph, liveRegisters } from './liveness.ts';
 import { backtrackProgram, markAllScalarsImprecise, propagatePrecision, pushHistory } from './precision.ts';
 import { fromRawSlots, isCallbackCall, type ProgSlot } from './program.ts';
 import { type SlotLive, statesEqual, statesIdentical, statesMaybeLooping, widenImpreciseScalars } from './prune.ts';
@@ -133,7 +132,15 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   if (prog.length === 0) return fail(0, new VerifierError('empty program', 'EINVAL'), undefined);
   let cfg: ReturnType<typeof analyzeCfg>;
   try {
-    cfg = analyzeCfg(prog, { privileged, mapCount: maps.length, isCallbackCall });
+    cfg = analyzeCfg(prog, {
+      privileged,
+      mapCount: maps.length,
+      isCallbackCall,
+      onSubprogs: (starts) => {
+        if (!log.states) return;
+        for (let i = 0; i < starts.length; i++) log.write(`func#${i} @${starts[i]}\n`);
+      },
+    });
   } catch (e) {
     if (e instanceof CfgError) return fail(e.insnIdx, e, undefined);
     throw e;
@@ -141,11 +148,6 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
   for (let i = 0; i < cfg.subprogs.length; i++) stackDepth.push(0);
   const graph = flowGraph(prog);
   const live = liveRegisters(prog, graph);
-  if (log.states) {
-    cfg.subprogs.forEach((start, i) => {
-      log.write(`func#${i} @${start}\n`);
-    });
-  }
 
   const initial: VerifierState = newState();
   (initial.frames[0]?.regs[1] as RegState).type = 'ctx';
@@ -173,10 +175,13 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     live,
     backtrack: backtrackProgram(prog, cfg.subprogs, options.funcLinkage),
     stackLive: new StackLiveness(graph),
+    loopInline: new Map(),
   };
   scratchAll(env);
 
   const explored = new Map<number, Node[]>();
+  /** Checkpoints per hash bucket (explored_state's (insn ^ callsite) % len). */
+  const buckets = new Int32Array(prog.length);
   const pending: Pending[] = [];
   let curNode: Node = { state: env.state, branches: 1, parent: undefined, hit: 0, miss: 0 };
 
@@ -226,11 +231,16 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     const list = explored.get(idx) ?? NO_STATES;
     const force = cfg.forceCheckpoints[idx] === 1;
     let addNew = force || (jmpsProcessed - prevJmps >= 2 && processed - prevInsns >= 8);
-    const statesCnt = list.length;
+    // the kernel's lists are hash buckets of (insn ^ callsite): a state of another call chain is not
+    // looked at, and max_states_per_insn counts the whole bucket
+    const callsite = curFrame(env.state).callsite;
+    const bucket = ((idx ^ callsite) >>> 0) % prog.length;
+    const statesCnt = buckets[bucket] as number;
     const liveHere = liveAt(idx);
     const slotsHere = slotLiveAt(idx);
     for (let k = 0; k < list.length; k++) {
       const sl = list[k] as Node;
+      if (curFrame(sl.state).callsite !== callsite) continue;
       if (sl.branches > 0) {
         // A callback-calling call is revisited after each callback iteration: an equivalent
         // state there means the iterations converged.
@@ -262,6 +272,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
         list.splice(k, 1);
         k--;
         liveStates--;
+        buckets[bucket] = (buckets[bucket] as number) - 1;
       }
     }
     maxPer = Math.max(maxPer, statesCnt);
@@ -277,6 +288,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
     };
     if (list === NO_STATES) explored.set(idx, [node]);
     else list.push(node);
+    buckets[bucket] = (buckets[bucket] as number) + 1;
     totalStates++;
     liveStates++;
     peakStates = Math.max(peakStates, liveStates);
@@ -365,12 +377,7 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
           log.write(`${printState(false)}\n`);
           clearScratch(env);
         }
-        log.insnLine(
-          idx,
-          slot.insn
-            ? `(${slot.raw.code.toString(16).padStart(2, '0')}) ${kernelInsnText(slot.insn, { helperName: env.helperName })}`
-            : `(${slot.raw.code.toString(16).padStart(2, '0')}) ???`,
-        );
+        log.insnLine(idx, insnText(slot, env.helperName));
       }
       if (slotChecked[idx] === 0) {
         const problem = checkSlot(slot.raw, prog[idx + 1]?.raw);

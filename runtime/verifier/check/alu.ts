@@ -14,18 +14,19 @@ import {
   scalarNeg,
 } from '../domain/scalar-alu.ts';
 import { tnumAdd, tnumIsConst, tnumSub } from '../domain/tnum.ts';
+import { markRegPrecise } from '../precision.ts';
 import {
   ADD_CONST,
   assignReg,
-  RegFlag,
   isPktPointer,
   markScalarConst,
   markScalarUnknown,
+  RegFlag,
   type RegState,
   regTypeStr,
+  regWidth,
 } from '../state/reg.ts';
-import { markRegPrecise } from '../precision.ts';
-import { checkRegArg, type Env, reg, VerifierError } from './env.ts';
+import { assignScalarId, checkRegArg, type Env, reg, VerifierError } from './env.ts';
 
 const MAX_VAR_OFF = 1n << 29n;
 const OP_STR: Record<string, string> = {
@@ -42,17 +43,6 @@ const OP_STR: Record<string, string> = {
   smod: '%=',
   xor: '^=',
   arsh: 's>>=',
-};
-
-/** A fresh scalar id for a register about to be copied (assign_scalar_id_before_mov). */
-const assignScalarId = (env: Env, src: RegState): void => {
-  if (src.type === 'scalar' && !src.id && !tnumIsConst(src.b.varOff)) src.id = ++env.idGen;
-};
-
-/** The number of bits a scalar's value may occupy (get_reg_width). */
-const regWidth = (r: RegState): number => {
-  const m = r.b.umax;
-  return m === 0n ? 0 : m.toString(2).length;
 };
 
 const checkSaneOffset = (off: RegState, type: () => string): void => {

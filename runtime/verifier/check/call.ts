@@ -127,6 +127,22 @@ const checkCarrierName = (meta: CallMeta): void => {
   }
 };
 
+/**
+ * update_loop_inline_state: a bpf_loop call stays fit to be inlined while its flags (R4) are a known
+ * zero and its callback the same; the kernel relies on that zero, so R4 is made precise.
+ */
+const updateLoopInline = (env: Env, insnIdx: number, subprogno: number): void => {
+  const r4 = reg(env, 4);
+  const zero = (): boolean => {
+    const z = registerIsNull(r4);
+    if (z) markRegPrecise(env, 4);
+    return z;
+  };
+  const st = env.loopInline.get(insnIdx);
+  if (st === undefined) env.loopInline.set(insnIdx, { fit: zero(), subprogno });
+  else if (st.fit) st.fit = zero() && st.subprogno === subprogno;
+};
+
 /** record_func_key: a tail call's constant in-range index is relied upon (the call is direct). */
 const recordFuncKey = (env: Env, id: number, meta: CallMeta): void => {
   if (id !== BPF_FUNC.tail_call || meta.mapPtr?.type !== BPF_MAP_TYPE.PROG_ARRAY) return;
@@ -239,6 +255,9 @@ export const checkHelperCall = (env: Env, insn: Insn): HelperOutcome => {
   let callback: VerifierState | undefined;
   let callbackStart = -1;
   if (id === BPF_FUNC.loop) {
+    updateLoopInline(env, insnIdx, meta.subprogno ?? 0);
+    // whether this is the last iteration depends on R1 (nr_loops)
+    markRegPrecise(env, 1);
     const f = cur(env);
     if (BigInt(f.callbackDepth) < reg(env, 1).b.umax) {
       const subprogno = meta.subprogno ?? 0;

@@ -2,15 +2,17 @@
  * The verifier's working context for one program: the current path state, the log, counters, and
  * the register-operand checks every transfer function starts with (check_reg_arg).
  */
+
+import type { CfgInfo } from '../cfg.ts';
+import { tnumIsConst } from '../domain/tnum.ts';
+import type { Scratch } from '../log/print.ts';
+import type { VerifierLog } from '../log/writer.ts';
+import type { ProgramPolicy } from '../policy/types.ts';
 import type { BacktrackProgram } from '../precision.ts';
 import type { ProgSlot } from '../program.ts';
 import type { StackLiveness } from '../stack-liveness.ts';
-import type { CfgInfo } from '../cfg.ts';
 import { curFrame, type FuncState, type HistEntry, type VerifierState } from '../state/frame.ts';
-import { markScalarUnknown, type MapDesc, type RegState } from '../state/reg.ts';
-import type { VerifierLog } from '../log/writer.ts';
-import type { Scratch } from '../log/print.ts';
-import type { ProgramPolicy } from '../policy/types.ts';
+import { type MapDesc, markScalarUnknown, type RegState } from '../state/reg.ts';
 
 /** A rejection: the kernel's message for the current instruction. */
 export class VerifierError extends Error {
@@ -55,6 +57,8 @@ export interface Env {
   readonly backtrack: BacktrackProgram;
   /** Stack reads and writes met so far, and the stack slots live at each instruction. */
   readonly stackLive: StackLiveness;
+  /** Per bpf_loop call: still fit to be inlined (flags a known zero, one callback), and that callback. */
+  readonly loopInline: Map<number, { fit: boolean; readonly subprogno: number }>;
 }
 
 /**
@@ -87,6 +91,11 @@ export const scratchAll = (env: Env): void => {
 export const clearScratch = (env: Env): void => {
   env.scratch.regs.clear();
   env.scratch.slots.clear();
+};
+
+/** A fresh scalar id for a register about to be copied or spilled (assign_scalar_id_before_mov). */
+export const assignScalarId = (env: Env, src: RegState): void => {
+  if (src.type === 'scalar' && !src.id && !tnumIsConst(src.b.varOff)) src.id = ++env.idGen;
 };
 
 export type RegUse = 'src' | 'dst' | 'dst_no_mark';

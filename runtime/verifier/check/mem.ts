@@ -6,6 +6,7 @@ import type { Insn } from '../../../bpf/isa/index.ts';
 import { s64 } from '../domain/bounds.ts';
 import { coerceToSize, coerceToSizeSx } from '../domain/scalar-alu.ts';
 import { tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumToString } from '../domain/tnum.ts';
+import { markRegPrecise, noteStackAccess } from '../precision.ts';
 import {
   ensureSlot,
   type FuncState,
@@ -25,9 +26,9 @@ import {
   RegFlag,
   type RegState,
   regTypeStr,
+  regWidth,
 } from '../state/reg.ts';
-import { markRegPrecise, noteStackAccess } from '../precision.ts';
-import { checkRegArg, cur, type Env, noteStackRead, reg, scratchSlot, VerifierError } from './env.ts';
+import { assignScalarId, checkRegArg, cur, type Env, noteStackRead, reg, scratchSlot, VerifierError } from './env.ts';
 
 const MAX_VAR_OFF = 1n << 29n;
 
@@ -183,7 +184,11 @@ export const stackWrite = (
     }
   };
   if (value && aligned && value.type === 'scalar' && env.privileged) {
+    // the spill and the register stay linked (one id) unless the store narrows the value
+    const fits = regWidth(value) <= size * 8;
+    if (fits) assignScalarId(env, value);
     save(value);
+    if (!fits) slot.spilled.id = 0;
     return;
   }
   if (!value && aligned && imm !== undefined && env.privileged) {
@@ -232,8 +237,11 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
       if (sp.type !== 'scalar') throw new VerifierError('invalid size of register fill');
       if (size <= spillSize && off % SLOT_SIZE === 0) {
         noteStackAccess(env, f.frameno, spi);
-        assignReg(dst, sp);
-        const width = sp.b.umax === 0n ? 0 : sp.b.umax.toString(2).length;
+        const width = regWidth(sp);
+        // a 4-byte fill of a 4-byte spill links the register to the slot
+        if (env.privileged && size === 4 && spillSize === 4 && width <= 32)
+          assignScalarId(env, writableSlot(f, spi).spilled);
+        assignReg(dst, f.stack[spi]?.spilled ?? sp);
         if (width > size * 8) dst.id = 0;
         return;
       }
@@ -408,7 +416,8 @@ export const checkAtomic = (env: Env, insn: Insn): void => {
   const loadReg = insn.spec.op === 'cmpxchg' ? 0 : insn.src;
   const loaded = makeReg('not_init');
   checkMemAccess(env, insn.dst, insn.off, insn.spec.size, 'read', loaded, undefined, undefined);
-  checkMemAccess(env, insn.dst, insn.off, insn.spec.size, 'write', undefined, makeScalar(), undefined);
+  // the write side has no value register (value_regno -1): the bytes become STACK_MISC
+  checkMemAccess(env, insn.dst, insn.off, insn.spec.size, 'write', undefined, undefined, undefined);
   if (fetch) {
     checkRegArg(env, loadReg, 'dst');
     assignReg(reg(env, loadReg), loaded.type === 'scalar' ? loaded : scalarFrom(insn.spec.size));

@@ -5,9 +5,9 @@
  */
 import type { Insn } from '../../../bpf/isa/index.ts';
 import { frameToString } from '../log/print.ts';
+import { markRegPrecise } from '../precision.ts';
 import { type FuncState, MAX_CALL_FRAMES, newFrame, type VerifierState } from '../state/frame.ts';
 import { assignReg, markNotInit, type RegState, regTypeStr } from '../state/reg.ts';
-import { markRegPrecise } from '../precision.ts';
 import { checkRegArg, cur, type Env, reg, scratchAll, VerifierError } from './env.ts';
 
 /** setup_func_entry: pushes a fresh frame for `subprogno` onto `state`. */
@@ -66,9 +66,10 @@ const within = (r: RegState, [lo, hi]: readonly [number, number]): boolean =>
  * callback, at the callback-calling instruction itself, which then decides on another iteration.
  */
 export const leaveSubprog = (env: Env): void => {
-  checkRegArg(env, 0, 'src');
   const callee = cur(env);
   const r0 = callee.regs[0] as RegState;
+  // prepare_func_exit reads R0 without check_reg_arg: the register is not scratched (not printed again)
+  if (r0.type === 'not_init') throw new VerifierError('R0 !read_ok');
   if (r0.type === 'stack') throw new VerifierError('cannot return stack pointer to the caller', 'EINVAL');
   const frames = env.state.frames;
   const caller = frames[frames.length - 2] as FuncState;
@@ -87,7 +88,6 @@ export const leaveSubprog = (env: Env): void => {
     );
   }
   frames.pop();
-  scratchAll(env);
   env.insnIdx = resume;
 };
 

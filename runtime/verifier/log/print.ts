@@ -3,8 +3,10 @@
  * print_verifier_state): `R0=scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))`,
  * `R1=ctx()`, `R10=fp0`, `fp-8=mmmmmmmm`.
  */
+import { kernelInsnText } from '../../../bpf/asm/kernel-log.ts';
 import { type Bounds, S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, u64 } from '../domain/bounds.ts';
 import { tnumIsConst, tnumIsUnknown, tnumToString } from '../domain/tnum.ts';
+import type { ProgSlot } from '../program.ts';
 import { type FuncState, isSpilledReg, SLOT_SIZE, Slot, type SlotType } from '../state/frame.ts';
 import { ADD_CONST, isPktPointer, type RegState, regTypeStr } from '../state/reg.ts';
 
@@ -12,7 +14,7 @@ const snumSigned = (n: number): string => (n >= 0 ? `+${n}` : `${n}`);
 
 /** Small magnitudes print in decimal, others in hex (the kernel's verbose_unum / verbose_snum). */
 export const unum = (v: bigint): string => (v <= 0xffffn ? v.toString() : `0x${u64(v).toString(16)}`);
-export const snum = (v: bigint): string => (v >= -0x8000n && v <= 0x7fffn ? v.toString() : `0x${u64(v).toString(16)}`);
+export const snum = (v: bigint): string => (isSnumDecimal(v) ? v.toString() : `0x${u64(v).toString(16)}`);
 
 interface Range {
   readonly name: string;
@@ -21,6 +23,10 @@ interface Range {
   omit: boolean;
 }
 
+const isSnumDecimal = (v: bigint): boolean => v >= -0x8000n && v <= 0x7fffn;
+/** A 32-bit signed bound as the kernel lists it: itself when printed in decimal, else its u32. */
+const s32Listed = (v: bigint): bigint => (isSnumDecimal(v) ? v : BigInt.asUintN(32, v));
+
 /** print_scalar_ranges: equal values are grouped (`smin=umin=0`), defaults omitted. */
 const scalarRanges = (b: Bounds): string[] => {
   const rs: Range[] = [
@@ -28,12 +34,12 @@ const scalarRanges = (b: Bounds): string[] => {
     { name: 'smax', val: b.smax, signed: true, omit: b.smax === S64_MAX },
     { name: 'umin', val: b.umin, signed: false, omit: b.umin === 0n },
     { name: 'umax', val: b.umax, signed: false, omit: b.umax === U64_MAX },
-    { name: 'smin32', val: b.s32min, signed: true, omit: b.s32min === S32_MIN },
-    { name: 'smax32', val: b.s32max, signed: true, omit: b.s32max === S32_MAX },
+    { name: 'smin32', val: s32Listed(b.s32min), signed: true, omit: b.s32min === S32_MIN },
+    { name: 'smax32', val: s32Listed(b.s32max), signed: true, omit: b.s32max === S32_MAX },
     { name: 'umin32', val: b.u32min, signed: false, omit: b.u32min === 0n },
     { name: 'umax32', val: b.u32max, signed: false, omit: b.u32max === U32_MAX },
   ];
-  // Values compare as the kernel's u64 fields (s32 widened to s64 first).
+  // Values compare as the kernel's u64 fields.
   const raw = (r: Range): bigint => u64(r.val);
   const out: string[] = [];
   for (let i = 0; i < rs.length; i++) {
@@ -85,7 +91,8 @@ export const regToString = (r: RegState, frameno: number): string => {
     parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
   }
   if (r.off) parts.push(`off=${snum(BigInt(r.off))}`);
-  if (isPktPointer(r)) parts.push(`r=${unum(BigInt(r.range))}`);
+  // a negative range (the pkt_end markers) prints as the kernel's u64 of it
+  if (isPktPointer(r)) parts.push(`r=${unum(u64(BigInt(r.range)))}`);
   if (r.type === 'mem') parts.push(`sz=${unum(BigInt(r.memSize))}`);
   if (tnumIsConst(b.varOff)) {
     if (b.varOff.value) parts.push(`imm=${snum(BigInt.asIntN(64, b.varOff.value))}`);
@@ -110,6 +117,12 @@ export interface Scratch {
 }
 
 /** print_verifier_state for one frame: " R0=... R10=fp0 fp-8=mmmmmmmm refs=1". No trailing newline. */
+/** verbose_insn: `(bf) r1 = r6`, the opcode in hex and the instruction as disasm.c prints it. */
+export const insnText = (slot: ProgSlot, helperName: (id: number) => string | undefined): string => {
+  const code = `(${slot.raw.code.toString(16).padStart(2, '0')})`;
+  return slot.insn ? `${code} ${kernelInsnText(slot.insn, { helperName })}` : `${code} ???`;
+};
+
 export const frameToString = (f: FuncState, scratch: Scratch | undefined, refs: readonly number[]): string => {
   let s = f.frameno ? ` frame${f.frameno}:` : '';
   f.regs.forEach((r, i) => {
@@ -122,7 +135,9 @@ export const frameToString = (f: FuncState, scratch: Scratch | undefined, refs: 
     if (scratch && !scratch.slots.has(spi)) return;
     const at = ` fp${-(spi + 1) * SLOT_SIZE}`;
     if (isSpilledReg(slot)) {
-      s += `${at}=${regToString(slot.spilled, f.frameno)}`;
+      // a narrower spill shows the bytes above it first (`????0` for a 4-byte zero)
+      const above = slot.types.slice(0, slot.types.indexOf(Slot.SPILL)).map((t) => SLOT_CHAR[t]);
+      s += `${at}=${above.join('')}${regToString(slot.spilled, f.frameno)}`;
     } else {
       s += `${at}=${slot.types.map((t) => SLOT_CHAR[t]).join('')}`;
     }

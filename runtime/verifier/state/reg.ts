@@ -174,6 +174,12 @@ export const makeReg = (type: RegBase, init?: Partial<Omit<RegState, 'type' | 'b
   return r;
 };
 
+/** The number of bits a scalar's value may occupy (get_reg_width). */
+export const regWidth = (r: RegState): number => {
+  const m = r.b.umax;
+  return m === 0n ? 0 : m.toString(2).length;
+};
+
 /** id flag: this scalar equals its linked registers plus `off` (BPF_ADD_CONST). */
 export const ADD_CONST = 0x80000000;
 
