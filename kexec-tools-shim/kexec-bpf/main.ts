@@ -183,7 +183,7 @@ const run = async (kernel: string | undefined, o: Opts): Promise<number> => {
       });
       mark('loaded');
       code = exitCodeOf(out);
-      // the report and the dump both show it; it hashes the buffers (up to hundreds of MB): once
+      // the report and the dump both show it (the digests come with the kimage: no buffer is hashed again)
       const summary = out.kimage ? kimageSummary(out.kimage) : null;
       report.load = {
         errno: out.errno,

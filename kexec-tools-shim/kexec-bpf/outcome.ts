@@ -1,5 +1,4 @@
 /** How a load ends for the user: kexec-tools' messages, exit codes, the handover, the dump. */
-import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERRNO, errnoName } from '../../bpf/abi/index.ts';
@@ -32,7 +31,6 @@ export const exitCodeOf = (o: LoadOutcome): ExitCodeValue => {
   return ExitCode.BAD_INPUT;
 };
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** The command line as text (without the kernel's NUL). */
@@ -44,8 +42,8 @@ export const kimageSummary = (k: Kimage) => ({
   type: k.type,
   arch: k.arch,
   loader: k.loader,
-  kernel: { size: k.kernel.length, sha256: sha256(k.kernel) },
-  initrd: k.initrd === undefined ? null : { size: k.initrd.length, sha256: sha256(k.initrd) },
+  kernel: { size: k.kernel.length, sha256: k.kernelSha256 },
+  initrd: k.initrd === undefined ? null : { size: k.initrd.length, sha256: k.initrdSha256 ?? null },
   cmdline: cmdlineText(k) ?? null,
   segments: k.segments.map((s) => ({ ...s, mem: hex(s.mem), memsz: hex(s.memsz) })),
   digest: k.digest,
@@ -60,7 +58,7 @@ export const kimageSummary = (k: Kimage) => ({
 export type KimageSummary = ReturnType<typeof kimageSummary>;
 
 /**
- * Writes kernel, initrd, cmdline and kimage.json (`summary`, which hashed the buffers) into `dir`,
+ * Writes kernel, initrd, cmdline and kimage.json (`summary`) into `dir`,
  * each atomically; a stale initrd/cmdline goes.
  */
 export const dumpKimage = async (dir: string, k: Kimage, summary: KimageSummary): Promise<string[]> => {

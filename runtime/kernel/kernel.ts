@@ -17,7 +17,7 @@ import { closeRawFd, dupFd } from './eventfd.ts';
 import { closeAnyFd, ObjectTable, readKernelFile } from './files.ts';
 import { type KeyringFiles, Keyrings } from './keyring.ts';
 import type { Kimage } from './kimage.ts';
-import { placeSegments } from './kimage.ts';
+import { bufferDigest, placeSegments } from './kimage.ts';
 import { KernelLog, prefixed } from './klog.ts';
 import { ProcFs } from './procfs.ts';
 import { type SigPolicy, validateSignature } from './sig-policy.ts';
@@ -234,6 +234,8 @@ export class Kernel {
       cmdline: finalCmdline,
       segments,
       digest,
+      kernelSha256: bufferDigest(kernel, plan, segments),
+      initrdSha256: finalInitrd === undefined ? undefined : bufferDigest(finalInitrd, plan, segments),
       signature: sig.verdict,
       stages: d.stages,
     };

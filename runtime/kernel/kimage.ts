@@ -37,6 +37,9 @@ export interface Kimage {
   readonly segments: readonly KimageSegment[];
   /** sha256 over every segment buffer in order (the purgatory's digest). */
   readonly digest: string;
+  /** sha256 of `kernel` and of `initrd` (a segment's digest when the segment holds those very bytes). */
+  readonly kernelSha256: string;
+  readonly initrdSha256: string | undefined;
   /** The signature verdict on the file passed in (undefined with the policy off). */
   readonly signature: SignatureVerdict | undefined;
   /** One entry per `.bpf` stage that ran (outermost first). */
@@ -46,6 +49,19 @@ export interface Kimage {
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
+
+/** sha256 of `buf`, taken from the placed segment holding exactly these bytes when there is one. */
+export const bufferDigest = (
+  buf: Uint8Array,
+  plan: readonly SegmentPlan[],
+  segments: readonly KimageSegment[],
+): string => {
+  const i = plan.findIndex((p) => sameBytes(p.buf, buf));
+  return segments[i]?.sha256 ?? sha256(buf);
+};
 
 /** Places the planned segments upwards from `base` and digests them. */
 export const placeSegments = (

@@ -3,6 +3,7 @@
  * and exit codes, --dump, --json, -e, --reuse-cmdline, and that a run leaves no temporary files.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,14 @@ describe.concurrent('kexec-bpf', () => {
     expect(readFileSync(join(out, 'cmdline'), 'utf8')).toBe('root=/dev/vda1 crashkernel=256M quiet console=ttyS0');
     const k = JSON.parse(readFileSync(join(out, 'kimage.json'), 'utf8'));
     expect(k).toMatchObject({ type: 'default', loader: 'kexec-bzImage64', kernel: { size: img.bz.length } });
+    // the digests (the initrd's is its segment's) are those of the files dumped
+    const sha256 = (file: string): string =>
+      createHash('sha256')
+        .update(readFileSync(join(out, file)))
+        .digest('hex');
+    expect(k.kernel.sha256).toBe(sha256('kernel'));
+    expect(k.initrd.sha256).toBe(sha256('initrd'));
+    expect(k.segments.find((s: { name: string }) => s.name === 'initrd').sha256).toBe(k.initrd.sha256);
     expect(k.stages).toHaveLength(1);
     expect(readdirSync(out).sort()).toEqual(['cmdline', 'initrd', 'kernel', 'kimage.json']);
     expect(r.left).toEqual([]);
