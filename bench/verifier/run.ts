@@ -16,7 +16,13 @@ import { type RawSlot, toSlots } from '../../bpf/isa/index.ts';
 import { compileSource, linkedInsns, linkedMaps } from '../../compiler/index.ts';
 import { syscall, verify } from '../../runtime/verifier/index.ts';
 import { missingBpf } from '../../test/support/env.ts';
-import { clangPrograms, conformancePrograms, type DiffProgram } from '../../test/runtime/verifier/corpus/index.ts';
+import {
+  clangPrograms,
+  conformancePrograms,
+  type DiffProgram,
+  kernelLoad,
+  ourOptions,
+} from '../../test/runtime/verifier/corpus/index.ts';
 import { kernelVerify } from '../../test/runtime/verifier/support/kernel.ts';
 
 const { values: args } = parseArgs({
@@ -88,16 +94,7 @@ const kernelTime = (p: BenchProgram): { accepted: boolean; us: number | undefine
   let accepted = false;
   let processed: number | undefined;
   for (let k = 0; k < REPS; k++) {
-    const r = kernelVerify({
-      slots: p.slots,
-      progType: p.progType,
-      expectedAttachType: p.expectedAttachType,
-      progFlags: p.sleepable ? 16 : 0,
-      maps: p.maps,
-      license: p.license,
-      funcInfo: p.funcInfo,
-      logLevel: 4,
-    });
+    const r = kernelVerify(kernelLoad(p, 4));
     accepted = r.accepted;
     const t = /verification time (\d+) usec/.exec(r.log);
     if (t) samples.push(Number(t[1]));
@@ -108,15 +105,7 @@ const kernelTime = (p: BenchProgram): { accepted: boolean; us: number | undefine
 };
 
 const ourTime = (p: BenchProgram): { accepted: boolean; us: number; processed: number } => {
-  const run = () =>
-    verify(p.slots, {
-      policy: p.policy,
-      maps: p.maps,
-      license: p.license,
-      sleepable: p.sleepable,
-      funcLinkage: p.funcInfo?.map((f) => f.linkage),
-      logLevel: 4,
-    });
+  const run = () => verify(p.slots, ourOptions(p, 4));
   const t = process.hrtime.bigint();
   const first = run(); // warm-up (JIT); the only sample when it alone takes over a second
   const samples: number[] = [];

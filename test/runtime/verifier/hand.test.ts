@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../../runtime/verifier/index.ts';
-import { handPrograms } from './corpus/index.ts';
+import { handPrograms, ourOptions } from './corpus/index.ts';
 import record from './corpus/hand.expected.json' with { type: 'json' };
 
 interface Recorded {
@@ -31,13 +31,7 @@ describe('hand-written corpus vs the recorded kernel verdicts', () => {
     it(p.name, (ctx) => {
       if (!k) return ctx.skip('no kernel record yet (run kernel-diff.test.ts with UPDATE_VERIFIER_RECORD=1)');
       if (KNOWN[p.name]) return ctx.skip(KNOWN[p.name]);
-      const r = verify(p.slots, {
-        policy: p.policy,
-        maps: p.maps,
-        license: p.license,
-        sleepable: p.sleepable,
-        funcLinkage: p.funcInfo?.map((f) => f.linkage),
-      });
+      const r = verify(p.slots, ourOptions(p));
       expect(r.accepted).toBe(k.accepted);
       if (!k.accepted) expect(r.error?.message).toBe(k.message);
       else if (k.processed !== null && exactCount(p.name)) expect(r.stats.insnProcessed).toBe(k.processed);

@@ -17,6 +17,8 @@ import {
   type Family,
   generatedPrograms,
   handPrograms,
+  kernelLoad,
+  ourOptions,
 } from './corpus/index.ts';
 import { kernelVerify, parseKernelLog } from './support/kernel.ts';
 
@@ -32,24 +34,9 @@ interface Outcome {
 }
 
 const run = (p: DiffProgram): Outcome => {
-  const k = kernelVerify({
-    slots: p.slots,
-    progType: p.progType,
-    expectedAttachType: p.expectedAttachType,
-    progFlags: p.sleepable ? 16 : 0,
-    maps: p.maps,
-    license: p.license,
-    funcInfo: p.funcInfo,
-    logLevel: 1,
-  });
+  const k = kernelVerify(kernelLoad(p, 1));
   const km = parseKernelLog(k.log);
-  const o = verify(p.slots, {
-    policy: p.policy,
-    maps: p.maps,
-    license: p.license,
-    sleepable: p.sleepable,
-    funcLinkage: p.funcInfo?.map((f) => f.linkage),
-  });
+  const o = verify(p.slots, ourOptions(p));
   return {
     p,
     kAccepted: k.accepted,

@@ -8,7 +8,14 @@
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../../runtime/verifier/index.ts';
 import { missingBpf } from '../../support/env.ts';
-import { clangPrograms, conformancePrograms, type DiffProgram, handPrograms } from './corpus/index.ts';
+import {
+  clangPrograms,
+  conformancePrograms,
+  type DiffProgram,
+  handPrograms,
+  kernelLoad,
+  ourOptions,
+} from './corpus/index.ts';
 import { kernelVerify } from './support/kernel.ts';
 
 const KERNEL_ONLY =
@@ -35,24 +42,8 @@ const ourLines = (log: string): string[] =>
     .map(norm);
 
 const sameLog = (p: DiffProgram): boolean => {
-  const k = kernelVerify({
-    slots: p.slots,
-    progType: p.progType,
-    expectedAttachType: p.expectedAttachType,
-    progFlags: p.sleepable ? 16 : 0,
-    maps: p.maps,
-    license: p.license,
-    funcInfo: p.funcInfo,
-    logLevel: 2,
-  });
-  const o = verify(p.slots, {
-    policy: p.policy,
-    maps: p.maps,
-    license: p.license,
-    sleepable: p.sleepable,
-    funcLinkage: p.funcInfo?.map((f) => f.linkage),
-    logLevel: 2,
-  });
+  const k = kernelVerify(kernelLoad(p, 2));
+  const o = verify(p.slots, ourOptions(p, 2));
   return kernelLines(k.log).join('\n') === ourLines(o.log).join('\n');
 };
 

@@ -9,12 +9,20 @@ import { join } from 'node:path';
 import { ElfError, readObject } from '../../../../bpf/elf/index.ts';
 import { type RawSlot, toSlots } from '../../../../bpf/isa/index.ts';
 import { wrapProgram } from '../../../../runtime/linux/wrap.ts';
-import { type MapDesc, type ProgramPolicy, socketFilter, syscall, xdp } from '../../../../runtime/verifier/index.ts';
+import {
+  type MapDesc,
+  type ProgramPolicy,
+  socketFilter,
+  syscall,
+  type VerifyOptions,
+  xdp,
+} from '../../../../runtime/verifier/index.ts';
 import { LinkError, linkProgram } from '../../../../runtime/verifier/load/object.ts';
 import { clangFixtures, compileFixture, REPO_ROOT } from '../../../support/clang.ts';
 import { missingTool } from '../../../support/env.ts';
 import { buildProgram, loadCorpus } from '../../../conformance/corpus.ts';
 import { asmSlots } from '../support/asm.ts';
+import type { KernelProgram } from '../support/kernel.ts';
 import { generatedCases } from './generated.ts';
 import { HAND_CASES, type HandCase, MAPS, type ProgKind } from './hand.ts';
 
@@ -33,6 +41,28 @@ export interface DiffProgram {
   /** Subprogram starts and linkage, when the program carries func_info. */
   readonly funcInfo: readonly { readonly start: number; readonly linkage: 'static' | 'global' }[] | undefined;
 }
+
+/** A corpus program as the kernel's bpf(BPF_PROG_LOAD) takes it (support/kernel.ts), at log level `logLevel`. */
+export const kernelLoad = (p: Omit<DiffProgram, 'family'>, logLevel: number): KernelProgram => ({
+  slots: p.slots,
+  progType: p.progType,
+  expectedAttachType: p.expectedAttachType,
+  progFlags: p.sleepable ? 16 : 0,
+  maps: p.maps,
+  license: p.license,
+  funcInfo: p.funcInfo,
+  logLevel,
+});
+
+/** The same program as our verify() takes it. */
+export const ourOptions = (p: Omit<DiffProgram, 'family'>, logLevel = 0): VerifyOptions => ({
+  policy: p.policy,
+  maps: p.maps,
+  license: p.license,
+  sleepable: p.sleepable,
+  funcLinkage: p.funcInfo?.map((f) => f.linkage),
+  logLevel,
+});
 
 const KIND: Record<ProgKind, { policy: ProgramPolicy; progType: number; attach: number; sleepable: boolean }> = {
   socket: { policy: socketFilter, progType: 1, attach: 0, sleepable: false },
