@@ -85,8 +85,15 @@ export class LoaderSession {
     this.#fault = fault;
   }
 
-  /** Starts ThreadB (which makes the eventfds), then ThreadA, both talking to `kernel`. */
-  static async #startThreads(kernel: Kernel, procRoot: string, fault: string | undefined): Promise<Threads> {
+  /**
+   * Starts ThreadB (which makes the eventfds), then ThreadA, both talking to `kernel` (which may still be
+   * booting: the threads load their modules meanwhile and make no call before they are armed).
+   */
+  static async #startThreads(
+    kernel: Kernel | Promise<Kernel>,
+    procRoot: string,
+    fault: string | undefined,
+  ): Promise<Threads> {
     const b = new LoaderThread<ToThreadB, FromThreadB>({
       role: 'threadB',
       endpoint: openEndpoint(kernel),
@@ -106,25 +113,34 @@ export class LoaderSession {
     return { a, b, eventfds: [ready.eventA, ready.eventB], bStopped: false };
   }
 
-  /** Boots the kernel (loading the keyrings) and starts both threads. */
+  /**
+   * Boots the kernel (loading the keyrings) while both threads start. When the kernel cannot boot (a bad
+   * keyring) the threads are ended and their eventfds closed before its error is thrown.
+   */
   static async open(o: SessionOptions): Promise<LoaderSession> {
     const procRoot = mkdtempSync(join(tmpdir(), 'kexec-bpf-'));
-    let kernel: Kernel | undefined;
-    try {
-      kernel = await Kernel.create({
-        procRoot,
-        keyrings: { builtin: [...o.keyrings] },
-        sigPolicy: o.sigEnforce ? 'kexec_sig_force' : 'kexec_sig',
-        handshakeTimeoutMs: o.timeoutMs,
-        ...(o.arch === undefined ? {} : { arch: o.arch }),
-      });
-      const threads = await LoaderSession.#startThreads(kernel, procRoot, faultFor(o.fault, 0));
-      return new LoaderSession(kernel, procRoot, threads, o.fault);
-    } catch (e) {
-      kernel?.shutdown();
-      rmSync(procRoot, { recursive: true, force: true });
-      throw e;
+    const booting = Kernel.create({
+      procRoot,
+      keyrings: { builtin: [...o.keyrings] },
+      sigPolicy: o.sigEnforce ? 'kexec_sig_force' : 'kexec_sig',
+      handshakeTimeoutMs: o.timeoutMs,
+      ...(o.arch === undefined ? {} : { arch: o.arch }),
+    });
+    const [kernel, threads] = await Promise.allSettled([
+      booting,
+      LoaderSession.#startThreads(booting, procRoot, faultFor(o.fault, 0)),
+    ]);
+    if (kernel.status === 'fulfilled' && threads.status === 'fulfilled')
+      return new LoaderSession(kernel.value, procRoot, threads.value, o.fault);
+    if (threads.status === 'fulfilled') {
+      // no kernel to answer them: the threads are ended, not asked to stop
+      const t = threads.value;
+      await Promise.all([t.a.worker.terminate(), t.b.worker.terminate()]);
+      for (const fd of t.eventfds) closeRawFd(fd);
     }
+    if (kernel.status === 'fulfilled') kernel.value.shutdown();
+    rmSync(procRoot, { recursive: true, force: true });
+    throw kernel.status === 'rejected' ? kernel.reason : (threads as PromiseRejectedResult).reason;
   }
 
   /** How many times restartLoader() replaced dead loader threads. */

@@ -12,6 +12,7 @@ import { type KernelObject, type LinkObject, type MapObject, mapDesc, type ProgO
 import { negErrno } from './errno.ts';
 import type { ObjectTable } from './files.ts';
 import { canonicalize } from './prog-digest.ts';
+import { BPF_F_SLEEPABLE } from './uapi.ts';
 
 export type BpfAttr =
   | {
@@ -64,7 +65,6 @@ export interface BpfReply {
   readonly records?: readonly Uint8Array[];
 }
 
-export const BPF_F_SLEEPABLE = 1 << 4;
 /** BPF_MAXINSNS for a privileged loader (BPF_COMPLEXITY_LIMIT_INSNS). */
 const MAX_INSNS = 1_000_000;
 const BPF_OBJ_NAME_LEN = 16;

@@ -55,16 +55,39 @@ const dispatch = async (kernel: Kernel, r: Request): Promise<unknown> => {
   }
 };
 
-/** A new endpoint served by `kernel` until either side closes it or the kernel shuts down. */
-export const openEndpoint = (kernel: Kernel): SyscallEndpoint => {
+/**
+ * A new endpoint served by `kernel` until either side closes it or the kernel shuts down. `kernel` may be
+ * a kernel still booting: a thread can then start (and load its modules) meanwhile; its calls are
+ * answered once the kernel is up, and the endpoint closes if the kernel never comes up.
+ */
+export const openEndpoint = (kernel: Kernel | Promise<Kernel>): SyscallEndpoint => {
   const { port1, port2 } = new MessageChannel();
   const signal = new SharedArrayBuffer(4);
   const flag = new Int32Array(signal);
-  port1.on('message', (r: Request) => {
-    dispatch(kernel, r).then(
+  const fault = (r: Request, e: unknown): void =>
+    answer({ id: r.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  const serve = (k: Kernel, r: Request): void => {
+    dispatch(k, r).then(
       (result) => answer({ id: r.id, result }),
-      (e: unknown) => answer({ id: r.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+      (e: unknown) => fault(r, e),
     );
+  };
+  let ready: Kernel | undefined;
+  if (kernel instanceof Promise) {
+    kernel.then(
+      (k) => {
+        ready = k;
+        k.onShutdown(() => port1.close());
+      },
+      () => port1.close(),
+    );
+  } else {
+    ready = kernel;
+    kernel.onShutdown(() => port1.close());
+  }
+  port1.on('message', (r: Request) => {
+    if (ready !== undefined) serve(ready, r);
+    else (kernel as Promise<Kernel>).then((k) => serve(k, r)).catch((e: unknown) => fault(r, e));
   });
   const answer = (reply: Reply): void => {
     port1.postMessage(reply);
@@ -72,7 +95,6 @@ export const openEndpoint = (kernel: Kernel): SyscallEndpoint => {
     Atomics.notify(flag, 0);
   };
   port1.on('close', () => port1.close());
-  kernel.onShutdown(() => port1.close());
   return { port: port2, signal };
 };
 

@@ -4,6 +4,7 @@ export * from './bpf-objects.ts';
 export * from './bpf-syscall.ts';
 export * from './channel.ts';
 export * from './decompose.ts';
+export * from './digest.ts';
 export * from './errno.ts';
 export * from './eventfd.ts';
 export * from './files.ts';

@@ -224,7 +224,7 @@ export class Kernel {
     if (!('plan' in probe)) return probe.errno === 0 ? -E.ENOEXEC : probe.errno;
     const plan = probe.plan(finalInitrd, finalCmdline);
     if (typeof plan === 'number') return plan;
-    const { segments, digest } = placeSegments(plan, SEGMENT_BASE[this.arch]);
+    const { segments, digest } = await placeSegments(plan, SEGMENT_BASE[this.arch]);
     return {
       type,
       arch: this.arch,

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Arch, SegmentPlan } from './arch.ts';
+import { sha256Hex, sha256Off } from './digest.ts';
 import type { SignatureVerdict } from './keyring.ts';
 
 export interface KimageSegment {
@@ -46,8 +47,6 @@ export interface Kimage {
   readonly stages: readonly StageReport[];
 }
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
@@ -60,21 +59,30 @@ export const bufferDigest = (
   segments: readonly KimageSegment[],
 ): string => {
   const i = plan.findIndex((p) => sameBytes(p.buf, buf));
-  return segments[i]?.sha256 ?? sha256(buf);
+  return segments[i]?.sha256 ?? sha256Hex(buf);
 };
 
-/** Places the planned segments upwards from `base` and digests them. */
-export const placeSegments = (
+/**
+ * Places the planned segments upwards from `base` and digests them: each segment's own sha256 is taken on
+ * the thread pool while this thread takes the purgatory's digest over all of them, so the two passes over
+ * the bytes run side by side.
+ */
+export const placeSegments = async (
   plan: readonly SegmentPlan[],
   base: number,
-): { segments: KimageSegment[]; digest: string } => {
-  let at = base;
+): Promise<{ segments: KimageSegment[]; digest: string }> => {
+  const own = Promise.all(plan.map((p) => sha256Off(p.buf)));
+  // a rejected digest is awaited below; until then it must not count as unhandled
+  own.catch(() => {});
   const all = createHash('sha256');
-  const segments = plan.map((p) => {
+  for (const p of plan) all.update(p.buf);
+  const digest = all.digest('hex');
+  const digests = await own;
+  let at = base;
+  const segments = plan.map((p, i) => {
     const mem = alignUp(at, p.align);
     at = alignUp(mem + p.memsz, 4096);
-    all.update(p.buf);
-    return { name: p.name, mem, memsz: alignUp(p.memsz, 4096), bufsz: p.buf.length, sha256: sha256(p.buf) };
+    return { name: p.name, mem, memsz: alignUp(p.memsz, 4096), bufsz: p.buf.length, sha256: digests[i] as string };
   });
-  return { segments, digest: all.digest('hex') };
+  return { segments, digest };
 };

@@ -10,8 +10,9 @@ import { readObject } from '../../bpf/elf/index.ts';
 import { encodeSlots } from '../../bpf/isa/index.ts';
 import type { MapDesc } from '../verifier/index.ts';
 import { linkProgram } from '../verifier/load/object.ts';
-import { BPF_F_SLEEPABLE, type BpfAttr, type BpfReply } from './bpf-syscall.ts';
+import type { BpfAttr, BpfReply } from './bpf-syscall.ts';
 import { isMapLddw } from './prog-digest.ts';
+import { BPF_F_SLEEPABLE } from './uapi.ts';
 
 export interface BpfCaller {
   bpf(attr: BpfAttr): BpfReply;

@@ -8,6 +8,9 @@ export const KEXEC_FILE = {
   NO_CMA: 0x10,
 } as const;
 
+/** BPF_PROG_LOAD's prog_flags bit for a sleepable program (include/uapi/linux/bpf.h). */
+export const BPF_F_SLEEPABLE = 1 << 4;
+
 /** KEXEC_FILE_FLAGS: every flag the syscall accepts; any other bit is -EINVAL. */
 export const KEXEC_FILE_FLAGS = Object.values(KEXEC_FILE).reduce((a, b) => a | b, 0);
 
