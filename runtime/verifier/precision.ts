@@ -13,6 +13,7 @@ import { type Env, VerifierError } from './check/env.ts';
 import { frameToString, insnText } from './log/print.ts';
 import type { VerifierLog } from './log/writer.ts';
 import { isCallbackCall, isPseudoCall, type ProgSlot } from './program.ts';
+import type { SlotLive } from './prune.ts';
 import {
   type FuncState,
   HistEntry,
@@ -25,7 +26,7 @@ import {
 import type { RegState } from './state/reg.ts';
 
 /** jmp_history flags: a stack slot was spilled to or filled from (INSN_F_STACK_ACCESS). */
-export const STACK_ACCESS = 1 << 3;
+const STACK_ACCESS = 1 << 3;
 const FRAMENO_MASK = 0x7;
 const SPI_SHIFT = 4;
 const SPI_MASK = 0x3f;
@@ -56,7 +57,7 @@ export const noteStackAccess = (env: Env, frameno: number, spi: number): void =>
 };
 
 /** The registers and stack slots, per frame, whose values still need precision (struct backtrack_state). */
-export class Backtrack {
+class Backtrack {
   frame = 0;
   readonly regs = new Uint16Array(MAX_CALL_FRAMES);
   /** 64 slots per frame, one byte each. */
@@ -313,7 +314,7 @@ const backtrackInsn = (
 };
 
 /** mark_all_scalars_precise: every scalar of every checkpoint above `st` (not `st` itself) becomes precise. */
-export const markAllScalarsPrecise = (st: VerifierState, log: VerifierLog): void => {
+const markAllScalarsPrecise = (st: VerifierState, log: VerifierLog): void => {
   const say = log.states;
   if (say) log.write(`mark_precise: frame${st.frames.length - 1}: falling back to forcing all scalars precise\n`);
   for (let p = st.parent; p; p = p.parent) {
@@ -392,16 +393,18 @@ const logParent = (st: VerifierState, b: Backtrack, fr: number, log: VerifierLog
 };
 
 /**
- * __mark_chain_precision from `start` (the current state) for what `bt` holds: its own history
+ * __mark_chain_precision from the current state for what `bt` holds: its own history
  * first (without the current instruction), then each parent checkpoint's.
  */
-const markChain = (env: Env, start: VerifierState): void => {
+const markChain = (env: Env): void => {
   if (bt.empty()) return;
+  const start = env.state;
   const prog = env.backtrack;
   const len = prog.op.length;
   let st = start;
   let firstIdx = st.firstIdx;
-  let lastIdx = st.insnIdx;
+  // the current state stands at the instruction being processed
+  let lastIdx = env.insnIdx;
   let subseq = -1;
   let skipFirst = true;
   const log = env.log;
@@ -463,7 +466,7 @@ export const markRegPrecise = (env: Env, regno: number): void => {
   const reg = st.frames[bt.frame]?.regs[regno];
   if (reg?.type !== 'scalar') throw bug('backtracking misuse');
   bt.setReg(bt.frame, regno);
-  markChain(env, st);
+  markChain(env);
 };
 
 /** mark_chain_precision_batch for one spilled slot (a constant map key read from the stack). */
@@ -471,7 +474,7 @@ export const markSlotPrecise = (env: Env, frameno: number, spi: number): void =>
   const st = env.state;
   bt.reset(st.frames.length - 1);
   bt.setSlot(frameno, spi);
-  markChain(env, st);
+  markChain(env);
 };
 
 /**
@@ -482,7 +485,7 @@ export const propagatePrecision = (
   env: Env,
   old: VerifierState,
   liveAt: (frame: number) => number,
-  slotLive?: (frame: number, spi: number) => boolean,
+  slotLive?: SlotLive,
 ): void => {
   bt.reset(old.frames.length - 1);
   const log = env.log;
@@ -506,5 +509,5 @@ export const propagatePrecision = (
     }
     if (log.states && names.length > 0) log.write(`frame ${fr}: propagating ${names.join(',')}\n`);
   }
-  markChain(env, env.state);
+  markChain(env);
 };

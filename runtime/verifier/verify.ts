@@ -358,7 +358,6 @@ export const verify = (program: readonly Insn[] | readonly RawSlot[], options: V
       }
       env.curHist = undefined;
       env.state.lastIdx = env.prevInsnIdx;
-      env.state.insnIdx = idx;
       if (cfg.prunePoints[idx] && stateVisited(idx)) {
         if (log.verbose) {
           log.write(doPrintState ? `\nfrom ${env.prevInsnIdx} to ${idx}: safe\n` : `${idx}: safe\n`);

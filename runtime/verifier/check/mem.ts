@@ -238,10 +238,11 @@ const stackRead = (env: Env, f: FuncState, off: number, size: number, dst: RegSt
       if (size <= spillSize && off % SLOT_SIZE === 0) {
         noteStackAccess(env, f.frameno, spi);
         const width = regWidth(sp);
-        // a 4-byte fill of a 4-byte spill links the register to the slot
-        if (env.privileged && size === 4 && spillSize === 4 && width <= 32)
-          assignScalarId(env, writableSlot(f, spi).spilled);
-        assignReg(dst, f.stack[spi]?.spilled ?? sp);
+        // a 4-byte fill of a 4-byte spill links the register to the slot (which then gets an id of its own)
+        const links = env.privileged && size === 4 && spillSize === 4 && width <= 32;
+        const from = links ? writableSlot(f, spi).spilled : sp;
+        if (links) assignScalarId(env, from);
+        assignReg(dst, from);
         if (width > size * 8) dst.id = 0;
         return;
       }

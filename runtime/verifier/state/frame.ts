@@ -81,8 +81,6 @@ export interface VerifierState {
   firstIdx: number;
   /** The instruction processed before the current one (last_insn_idx). */
   lastIdx: number;
-  /** The instruction being processed (insn_idx). */
-  insnIdx: number;
   /** Non-linear steps and stack accesses since firstIdx (jmp_history); entries are never changed once copied. */
   history: HistEntry[];
   /** Checkpoints above this state on its path (dfs_depth). */
@@ -143,7 +141,6 @@ export const cloneState = (s: VerifierState): VerifierState => ({
   parent: s.parent,
   firstIdx: s.firstIdx,
   lastIdx: s.lastIdx,
-  insnIdx: s.insnIdx,
   history: s.history.slice(),
   dfsDepth: s.dfsDepth,
 });
@@ -156,7 +153,6 @@ export const newState = (subprogno = 0, start = 0): VerifierState => ({
   parent: undefined,
   firstIdx: start,
   lastIdx: -1,
-  insnIdx: start,
   history: [],
   dfsDepth: 0,
 });
